@@ -1,0 +1,45 @@
+with
+
+source as (
+
+    select * from {{ source('gitlab', 'gitlab_merge_requests') }}
+
+),
+
+renamed as (
+
+    select
+        source_id as merge_request_id,
+        payload ->> 'iid' as merge_request_iid,
+        coalesce(payload ->> 'project_id', parent_id) as project_id,
+        payload ->> 'title' as title,
+        payload ->> 'state' as state,
+        coalesce(cast(payload ->> 'draft' as boolean), cast(payload ->> 'work_in_progress' as boolean), false) as is_draft,
+        payload ->> 'source_branch' as source_branch,
+        payload ->> 'target_branch' as target_branch,
+        payload -> 'author' ->> 'id' as author_id,
+        payload -> 'author' ->> 'username' as author_username,
+        payload ->> 'merge_commit_sha' as merge_commit_sha,
+        payload ->> 'sha' as head_sha,
+        cast(payload -> 'diff_stats' ->> 'additions' as integer) as lines_added,
+        cast(payload -> 'diff_stats' ->> 'deletions' as integer) as lines_deleted,
+        cast(payload -> 'diff_stats' ->> 'file_count' as integer) as files_changed,
+        payload ->> 'web_url' as web_url,
+        {{ parse_jira_ts("payload ->> 'created_at'") }} as created_at,
+        {{ parse_jira_ts("payload ->> 'updated_at'") }} as updated_at,
+        {{ parse_jira_ts("payload ->> 'merged_at'") }} as merged_at,
+        {{ parse_jira_ts("payload ->> 'closed_at'") }} as closed_at,
+        source as source_system,
+        ingested_at
+
+    from source
+
+),
+
+final as (
+
+    select * from renamed
+
+)
+
+select * from final

@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select * from {{ source('gitlab', 'gitlab_pipelines') }}
+
+),
+
+renamed as (
+
+    select
+        source_id as pipeline_id,
+        coalesce(payload ->> 'project_id', parent_id) as project_id,
+        payload ->> 'sha' as commit_sha,
+        payload ->> 'ref' as ref,
+        payload ->> 'status' as status,
+        payload ->> 'source' as trigger_source,
+        cast(payload ->> 'duration' as numeric) as duration_seconds,
+        cast(payload ->> 'queued_duration' as numeric) as queued_duration_seconds,
+        {{ parse_jira_ts("payload ->> 'created_at'") }} as created_at,
+        {{ parse_jira_ts("payload ->> 'updated_at'") }} as updated_at,
+        {{ parse_jira_ts("payload ->> 'started_at'") }} as started_at,
+        {{ parse_jira_ts("payload ->> 'finished_at'") }} as finished_at,
+        source as source_system,
+        ingested_at
+
+    from source
+
+),
+
+final as (
+
+    select * from renamed
+
+)
+
+select * from final

@@ -1,0 +1,302 @@
+"""Load source documents into ``raw`` with COPY, one transaction per batch.
+
+Rules (docs/raw-layer.md): each batch is one (source, table, chunk) recorded in ``app.load_batches``;
+a document that cannot be keyed goes to ``app.dead_letters`` with the reason while the rest of its batch
+loads; any database error rolls the whole batch back and marks it failed; re-loading is idempotent
+(upsert on ``source_id`` keeping the newest ``updated_at``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from warehouse.records import RAW_TABLES, SOURCES, RawRecord
+from warehouse.timestamps import parse_source_timestamp
+
+DEFAULT_BATCH_SIZE = 5000
+
+
+class LoadError(RuntimeError):
+    """A batch failed and was rolled back whole; the message names the batch and the cause."""
+
+
+class RejectedDocument(ValueError):
+    """A document that cannot be stored in its raw table (kept as a dead letter)."""
+
+
+def _dig(payload: dict[str, Any], dotted: str) -> Any:
+    value: Any = payload
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise RejectedDocument(f"missing required key '{dotted}'")
+        value = value[part]
+    return value
+
+
+def _first_present(payload: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = payload.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How to key one raw table's documents."""
+
+    table: str
+    id_key: str
+    updated_keys: tuple[str, ...] = ()
+    requires_parent: bool = False
+    id_prefixed_by_parent: bool = False
+    required_keys: tuple[str, ...] = ()
+
+    def key(self, record: RawRecord) -> tuple[str, str | None, datetime | None]:
+        payload = record.payload
+        if not isinstance(payload, dict):
+            raise RejectedDocument(f"document is not a JSON object (got {type(payload).__name__})")
+        raw_id = _dig(payload, self.id_key)
+        if raw_id is None or isinstance(raw_id, dict | list | bool) or str(raw_id).strip() == "":
+            raise RejectedDocument(f"'{self.id_key}' must be a non-empty string or number, got {raw_id!r}")
+        for required in self.required_keys:
+            _dig(payload, required)
+        if self.requires_parent and not record.parent_id:
+            raise RejectedDocument(f"{self.table} documents need a parent_id (see docs/raw-layer.md)")
+        source_id = f"{record.parent_id}:{raw_id}" if self.id_prefixed_by_parent else str(raw_id)
+        updated_raw = None
+        if self.updated_keys:
+            if "." in self.updated_keys[0]:
+                updated_raw = _dig(payload, self.updated_keys[0])
+            else:
+                updated_raw = _first_present(payload, self.updated_keys)
+        try:
+            updated_at = parse_source_timestamp(updated_raw)
+        except ValueError as exc:
+            raise RejectedDocument(f"unparseable timestamp in '{self.updated_keys[0]}': {exc}") from exc
+        return source_id, record.parent_id, updated_at
+
+
+TABLE_SPECS: dict[str, TableSpec] = {
+    spec.table: spec
+    for spec in (
+        TableSpec("jira_issues", "id", ("fields.updated",), required_keys=("key", "fields")),
+        TableSpec("jira_changelogs", "id", ("created",), requires_parent=True, required_keys=("items",)),
+        TableSpec("jira_sprints", "id", required_keys=("state",)),
+        TableSpec("gitlab_projects", "id", ("last_activity_at", "updated_at")),
+        TableSpec("gitlab_merge_requests", "id", ("updated_at",), required_keys=("iid", "project_id")),
+        TableSpec("gitlab_mr_notes", "id", ("updated_at", "created_at"), requires_parent=True),
+        TableSpec(
+            "gitlab_mr_commits", "id", ("committed_date",), requires_parent=True, id_prefixed_by_parent=True
+        ),
+        TableSpec("gitlab_pipelines", "id", ("updated_at", "created_at"), required_keys=("status",)),
+        TableSpec(
+            "gitlab_jobs", "id", ("finished_at", "started_at", "created_at"), required_keys=("status",)
+        ),
+        TableSpec("gitlab_deployments", "id", ("updated_at", "created_at"), required_keys=("status",)),
+        TableSpec(
+            "gitlab_deployment_merge_requests",
+            "id",
+            ("updated_at",),
+            requires_parent=True,
+            id_prefixed_by_parent=True,
+        ),
+    )
+}
+assert set(TABLE_SPECS) == set(RAW_TABLES), "every raw table needs a TableSpec"
+
+
+@dataclass
+class BatchResult:
+    batch_id: int
+    source: str
+    table: str
+    received: int
+    loaded: int
+    unchanged: int
+    rejected: int
+
+
+@dataclass
+class LoadSummary:
+    batches: list[BatchResult] = field(default_factory=list)
+
+    def _total(self, attr: str) -> int:
+        return sum(getattr(batch, attr) for batch in self.batches)
+
+    @property
+    def received(self) -> int:
+        return self._total("received")
+
+    @property
+    def loaded(self) -> int:
+        return self._total("loaded")
+
+    @property
+    def unchanged(self) -> int:
+        return self._total("unchanged")
+
+    @property
+    def rejected(self) -> int:
+        return self._total("rejected")
+
+    def by_table(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for batch in self.batches:
+            row = out.setdefault(batch.table, {"received": 0, "loaded": 0, "unchanged": 0, "rejected": 0})
+            row["received"] += batch.received
+            row["loaded"] += batch.loaded
+            row["unchanged"] += batch.unchanged
+            row["rejected"] += batch.rejected
+        return out
+
+
+def _document_text(payload: Any) -> str:
+    if isinstance(payload, bytes):
+        return payload.decode("utf-8", errors="replace")
+    if isinstance(payload, str):
+        return payload
+    try:
+        return json.dumps(payload, default=str)
+    except (TypeError, ValueError):
+        return repr(payload)
+
+
+def _payload_json(payload: dict[str, Any]) -> str:
+    try:
+        text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise RejectedDocument(f"document is not valid JSON: {exc}") from exc
+    if "\\u0000" in text:
+        raise RejectedDocument("document contains a NUL character (\\u0000), which jsonb cannot store")
+    return text
+
+
+def load_batch(conn: psycopg.Connection, table: str, records: list[RawRecord], source: str) -> BatchResult:
+    """Load one batch of documents for one raw table in one transaction."""
+    if table not in TABLE_SPECS:
+        raise LoadError(f"unknown raw table {table!r}; known: {', '.join(RAW_TABLES)}")
+    if source not in SOURCES:
+        raise LoadError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+    spec = TABLE_SPECS[table]
+    with conn.transaction():
+        batch_id = conn.execute(
+            "insert into app.load_batches (source, table_name, rows_received) values (%s, %s, %s) "
+            "returning batch_id",
+            (source, table, len(records)),
+        ).fetchone()[0]  # type: ignore[index]
+    try:
+        with conn.transaction():
+            result = _load_rows(conn, spec, records, source, batch_id)
+            conn.execute(
+                "update app.load_batches set status = 'succeeded', rows_loaded = %s, rows_unchanged = %s, "
+                "rows_rejected = %s, finished_at = clock_timestamp() where batch_id = %s",
+                (result.loaded, result.unchanged, result.rejected, batch_id),
+            )
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}".strip()
+        with conn.transaction():
+            conn.execute(
+                "update app.load_batches set status = 'failed', error = %s, finished_at = clock_timestamp() "
+                "where batch_id = %s",
+                (message, batch_id),
+            )
+        raise LoadError(
+            f"batch {batch_id} ({source} → raw.{table}, {len(records)} documents) failed and was rolled back "
+            f"whole: {message}"
+        ) from exc
+    return result
+
+
+def _load_rows(
+    conn: psycopg.Connection, spec: TableSpec, records: list[RawRecord], source: str, batch_id: int
+) -> BatchResult:
+    conn.execute(
+        "create temp table if not exists _heimdall_load (seq integer, source_id text, parent_id text, "
+        "updated_at timestamptz, payload jsonb) on commit delete rows"
+    )
+    rejected: list[tuple[str, str]] = []
+    with conn.cursor().copy(
+        "copy _heimdall_load (seq, source_id, parent_id, updated_at, payload) from stdin"
+    ) as copy:
+        for seq, record in enumerate(records):
+            try:
+                source_id, parent_id, updated_at = spec.key(record)
+                copy.write_row((seq, source_id, parent_id, updated_at, _payload_json(record.payload)))
+            except RejectedDocument as exc:
+                rejected.append((str(exc), _document_text(record.payload)))
+    if rejected:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "insert into app.dead_letters (batch_id, source, table_name, reason, document) "
+                "values (%s, %s, %s, %s, %s)",
+                [(batch_id, source, spec.table, reason, doc) for reason, doc in rejected],
+            )
+    upsert = sql.SQL(
+        """
+        insert into raw.{table} as t (source_id, parent_id, updated_at, payload, source, batch_id)
+        select distinct on (source_id) source_id, parent_id, updated_at, payload, %(source)s, %(batch_id)s
+        from _heimdall_load
+        order by source_id, updated_at desc nulls first, seq desc
+        on conflict (source_id) do update set
+            parent_id = coalesce(excluded.parent_id, t.parent_id),
+            updated_at = excluded.updated_at,
+            payload = excluded.payload,
+            source = excluded.source,
+            batch_id = excluded.batch_id,
+            ingested_at = now()
+        where (t.updated_at is null or excluded.updated_at is null or excluded.updated_at >= t.updated_at)
+          and t.payload is distinct from excluded.payload
+        """
+    ).format(table=sql.Identifier(spec.table))
+    cur = conn.execute(upsert, {"source": source, "batch_id": batch_id})
+    loaded = cur.rowcount
+    accepted = len(records) - len(rejected)
+    return BatchResult(
+        batch_id=batch_id,
+        source=source,
+        table=spec.table,
+        received=len(records),
+        loaded=loaded,
+        unchanged=accepted - loaded,
+        rejected=len(rejected),
+    )
+
+
+def _chunks(records: Iterable[RawRecord], batch_size: int) -> Iterator[tuple[str, list[RawRecord]]]:
+    """Group a mixed stream into per-table chunks, holding at most batch_size records per table."""
+    buffers: dict[str, list[RawRecord]] = {}
+    for record in records:
+        buffer = buffers.setdefault(record.table, [])
+        buffer.append(record)
+        if len(buffer) >= batch_size:
+            yield record.table, buffer
+            buffers[record.table] = []
+    for table, buffer in buffers.items():
+        if buffer:
+            yield table, buffer
+
+
+def load_records(
+    conn: psycopg.Connection,
+    records: Iterable[RawRecord],
+    source: str,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_batch: Callable[[BatchResult], None] | None = None,
+) -> LoadSummary:
+    """Stream records (any mix of tables) into raw, batch by batch. Stops at the first failed batch."""
+    summary = LoadSummary()
+    for table, chunk in _chunks(records, batch_size):
+        result = load_batch(conn, table, chunk, source)
+        summary.batches.append(result)
+        if on_batch is not None:
+            on_batch(result)
+    return summary

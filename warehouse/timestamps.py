@@ -1,0 +1,29 @@
+"""Parsing the timestamp formats Jira and GitLab send."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def parse_source_timestamp(value: object) -> datetime | None:
+    """Parse a Jira/GitLab timestamp into an aware UTC datetime; None stays None.
+
+    Accepts ISO 8601 (``2026-03-05T09:12:44.000+0000``, ``...Z``, ``...+10:00``), GitLab's
+    ``2016-08-12 15:23:28 UTC`` webhook form and epoch milliseconds (Jira webhooks).
+    Raises ValueError for anything else.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a timestamp: {value!r}")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"not a timestamp: {value!r}")
+    text = value.strip()
+    if text.endswith(" UTC"):
+        text = text[:-4] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp has no time zone: {value!r}")
+    return parsed.astimezone(UTC)
