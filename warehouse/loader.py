@@ -169,13 +169,26 @@ def _document_text(payload: Any) -> str:
         return repr(payload)
 
 
+def _without_nul(value: Any) -> Any:
+    """Replace NUL characters (which jsonb cannot hold) with U+FFFD, recursively."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
 def _payload_json(payload: dict[str, Any]) -> str:
+    """Serialise a document for jsonb. NUL characters, which real Jira text sometimes contains and
+    jsonb cannot store, become U+FFFD rather than costing the whole document."""
     try:
         text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise RejectedDocument(f"document is not valid JSON: {exc}") from exc
     if "\\u0000" in text:
-        raise RejectedDocument("document contains a NUL character (\\u0000), which jsonb cannot store")
+        text = json.dumps(_without_nul(payload), ensure_ascii=False, separators=(",", ":"))
     return text
 
 

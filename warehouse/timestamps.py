@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 
@@ -14,7 +15,7 @@ def parse_source_timestamp(value: object) -> datetime | None:
     """
     if value is None:
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
         raise ValueError(f"not a timestamp: {value!r}")
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value / 1000, tz=UTC)

@@ -1,0 +1,180 @@
+{#- One row per status interval of an issue, rebuilt from the status changelog items.
+    Interval 0 starts at the issue's `created` in the from-status of the earliest status change
+    (or in the current status when there is no status change); interval k starts at change k in its
+    to-status and ends at change k+1; the last one is open (`is_current`, ends at as_of).
+    Order is by (changed_at, history id, item position), never load order; the same transition
+    delivered twice (same time, from and to) counts once. -#}
+with
+
+issues as (
+
+    select * from {{ ref('stg_jira__issues') }}
+
+),
+
+changelog_items as (
+
+    select * from {{ ref('stg_jira__changelog_items') }}
+
+),
+
+status_map as (
+
+    select
+        status_name_normalized,
+        status_category,
+        coalesce(project_key, '') as project_key
+    from {{ ref('status_category_map') }}
+
+),
+
+status_items as (
+
+    select
+        changelog_items.issue_id,
+        changelog_items.history_id,
+        changelog_items.item_seq,
+        changelog_items.changed_at,
+        changelog_items.from_string,
+        changelog_items.to_string,
+        changelog_items.ingested_at
+    from changelog_items
+    inner join issues on changelog_items.issue_id = issues.issue_id
+    where
+        (lower(changelog_items.field_name) = 'status' or changelog_items.field_id = 'status')
+        and changelog_items.changed_at is not null
+
+),
+
+deduplicated as (
+
+    select
+        *,
+        row_number() over (
+            partition by issue_id, changed_at, from_string, to_string
+            order by {{ numeric_id('history_id') }} nulls last, history_id, item_seq
+        ) as duplicate_seq
+    from status_items
+
+),
+
+ordered as (
+
+    select
+        issue_id,
+        history_id,
+        changed_at,
+        from_string,
+        to_string,
+        ingested_at,
+        row_number() over (
+            partition by issue_id
+            order by changed_at, {{ numeric_id('history_id') }} nulls last, history_id, item_seq
+        ) as change_seq
+    from deduplicated
+    where duplicate_seq = 1
+
+),
+
+first_intervals as (
+
+    select
+        issues.issue_id,
+        0 as interval_seq,
+        coalesce(first_change.from_string, issues.status_name) as status,
+        least(issues.created_at, coalesce(first_change.changed_at, issues.created_at)) as started_at,
+        first_change.changed_at as ended_at
+    from issues
+    left join ordered as first_change
+        on issues.issue_id = first_change.issue_id and first_change.change_seq = 1
+    where issues.created_at is not null
+
+),
+
+change_intervals as (
+
+    select
+        issue_id,
+        cast(change_seq as integer) as interval_seq,
+        to_string as status,
+        changed_at as started_at,
+        lead(changed_at) over (partition by issue_id order by change_seq) as ended_at
+    from ordered
+
+),
+
+unioned as (
+
+    select * from first_intervals
+    union all
+    select * from change_intervals
+
+),
+
+last_ingested as (
+
+    select
+        issues.issue_id,
+        greatest(issues.ingested_at, max(ordered.ingested_at)) as source_ingested_at
+    from issues
+    left join ordered on issues.issue_id = ordered.issue_id
+    group by issues.issue_id, issues.ingested_at
+
+),
+
+categorized as (
+
+    select
+        unioned.issue_id,
+        unioned.interval_seq,
+        unioned.status,
+        {{ normalize_status_name('unioned.status') }} as status_name_normalized,
+        issues.project_key,
+        issues.team_id,
+        unioned.started_at,
+        unioned.ended_at,
+        last_ingested.source_ingested_at
+    from unioned
+    inner join issues on unioned.issue_id = issues.issue_id
+    inner join last_ingested on unioned.issue_id = last_ingested.issue_id
+
+),
+
+mapped as (
+
+    select
+        categorized.*,
+        coalesce(project_map.status_category, global_map.status_category) as status_category
+    from categorized
+    left join status_map as project_map
+        on
+            categorized.status_name_normalized = project_map.status_name_normalized
+            and categorized.project_key = project_map.project_key
+    left join status_map as global_map
+        on
+            categorized.status_name_normalized = global_map.status_name_normalized
+            and global_map.project_key = ''
+
+),
+
+final as (
+
+    select
+        issue_id || ':' || cast(interval_seq as text) as interval_id,
+        issue_id,
+        project_key,
+        team_id,
+        interval_seq,
+        status,
+        status_name_normalized,
+        status_category,
+        started_at,
+        coalesce(ended_at, greatest(started_at, {{ as_of_ts() }})) as ended_at,
+        {{ hours_between('started_at', 'coalesce(ended_at, greatest(started_at, ' ~ as_of_ts() ~ '))') }} as hours,
+        ended_at is null as is_current,
+        source_ingested_at
+    from mapped
+
+)
+
+select * from final

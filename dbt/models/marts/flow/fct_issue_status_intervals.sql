@@ -1,0 +1,60 @@
+{#- Incremental (delete+insert on issue_id): a run rebuilds every interval of the issues whose raw
+    issue document or changelog histories were ingested at or after the newest `source_ingested_at`
+    already in the table, so out-of-order or late changelog deliveries re-sequence the whole issue.
+    Open intervals end at as_of: the post-hook moves the end of every still-current interval to this
+    run's as_of, so untouched issues stay correct too. A change to the status seed needs --full-refresh. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='issue_id',
+        on_schema_change='fail',
+        post_hook=[
+            "update {{ this }} set ended_at = greatest(started_at, {{ as_of_ts() }}),"
+            " hours = {{ hours_between('started_at', 'greatest(started_at, ' ~ as_of_ts() ~ ')') }}"
+            " where is_current"
+        ]
+    )
+}}
+
+with
+
+intervals as (
+
+    select * from {{ ref('int_status_intervals_derived') }}
+
+),
+
+{% if is_incremental() %}
+changed_issues as (
+
+    select issue_id
+    from intervals
+    where source_ingested_at >= (select coalesce(max(source_ingested_at), cast('1900-01-01' as timestamptz)) from {{ this }})
+    group by issue_id
+
+),
+{% endif %}
+
+final as (
+
+    select
+        intervals.interval_id,
+        intervals.issue_id,
+        intervals.team_id,
+        intervals.interval_seq,
+        intervals.status,
+        intervals.status_category,
+        intervals.started_at,
+        intervals.ended_at,
+        intervals.hours,
+        intervals.is_current,
+        intervals.source_ingested_at
+    from intervals
+    {% if is_incremental() %}
+        where intervals.issue_id in (select changed_issues.issue_id from changed_issues)
+    {% endif %}
+
+)
+
+select * from final

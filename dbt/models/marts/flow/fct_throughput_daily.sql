@@ -1,0 +1,60 @@
+{#- Per team and UTC day over the dim_dates spine: issues reaching their last done that day
+    (issues currently done, counted on done_at), how many of those were reworked, and cycle-time stats.
+    Days without completions are present with 0. -#}
+with
+
+lifecycle as (
+
+    select * from {{ ref('fct_issue_lifecycle') }}
+
+),
+
+dates as (
+
+    select * from {{ ref('dim_dates') }}
+
+),
+
+teams as (
+
+    select distinct team_id from lifecycle
+
+),
+
+completions as (
+
+    select
+        team_id,
+        {{ utc_date('done_at') }} as date_day,
+        count(*) as issues_completed,
+        sum(case when is_reworked then 1 else 0 end) as reworked_completed,
+        avg(cycle_time_hours) as avg_cycle_time_hours,
+        avg(lead_time_hours) as avg_lead_time_hours
+    from lifecycle
+    where done_at is not null
+    group by team_id, {{ utc_date('done_at') }}
+
+),
+
+final as (
+
+    select
+        teams.team_id || ':' || cast(dates.date_day as text) as throughput_daily_id,
+        teams.team_id,
+        dates.date_day,
+        cast(coalesce(completions.issues_completed, 0) as integer) as issues_completed,
+        cast(coalesce(completions.reworked_completed, 0) as integer) as reworked_completed,
+        case
+            when completions.issues_completed > 0
+                then cast(round(cast(completions.reworked_completed as numeric) / completions.issues_completed, 4) as numeric(8, 4))
+        end as rework_rate,
+        cast(round(cast(completions.avg_cycle_time_hours as numeric), 4) as numeric(14, 4)) as avg_cycle_time_hours,
+        cast(round(cast(completions.avg_lead_time_hours as numeric), 4) as numeric(14, 4)) as avg_lead_time_hours
+    from dates
+    cross join teams
+    left join completions
+        on teams.team_id = completions.team_id and dates.date_day = completions.date_day
+
+)
+
+select * from final

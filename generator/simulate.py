@@ -1,0 +1,373 @@
+"""Simulate one team's work: issues and their life cycles, MRs, sprint membership."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from random import Random
+
+from generator.calendar import Window, add_work_hours, at_hour
+from generator.model import IdAlloc, IssuePlan, MRPlan, Sprint
+from generator.org import BOTS, Person, Team
+from generator.scenario import KnobSchedule
+
+PREWINDOW_WEEKS = 8
+ISSUES_PER_ENGINEER_WEEK = 1.9
+CHORE_MRS_PER_ENGINEER_WEEK = 0.1
+RENOVATE_MRS_PER_PROJECT_WEEK = 0.5
+SPRINT_DAYS = 14
+
+VERBS = ("Add", "Fix", "Refactor", "Improve", "Remove", "Support", "Migrate", "Validate", "Cache", "Expose",
+         "Document", "Harden", "Speed up", "Split", "Retry")
+OBJECTS = ("payment webhook", "login form", "search ranking", "order export", "rate limiter", "audit log",
+           "feature flag", "session store", "invoice PDF", "push token refresh", "config loader", "health check",
+           "retry policy", "pagination", "CSV import", "user settings page", "metrics endpoint", "cart totals",
+           "email templates", "db migration", "API client", "error banner", "timeout handling", "admin filters")
+LABELS = ("backend", "frontend", "tech-debt", "customer", "security", "performance", "api", "ux")
+DEPENDENCIES = ("lodash", "requests", "django", "react", "pydantic", "jest", "go-redis", "spring-boot", "axios")
+
+
+@dataclass
+class TeamParams:
+    """Per-team baseline behaviour (varies a little between teams, stable per seed)."""
+
+    review_pickup_hours: float
+    review_duration_hours: float
+    dev_median_hours: float
+    deploy_delay_hours: float
+    knobs: dict[str, float]
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "base_review_pickup_work_hours": round(self.review_pickup_hours, 2),
+            "base_review_duration_work_hours": round(self.review_duration_hours, 2),
+            "base_dev_median_work_hours": round(self.dev_median_hours, 2),
+            "base_deploy_delay_work_hours": round(self.deploy_delay_hours, 2),
+            "knobs": {k: round(v, 4) for k, v in self.knobs.items()},
+        }
+
+
+def team_params(seed: int, team: Team, baseline: dict[str, float]) -> TeamParams:
+    rng = Random(f"{seed}:{team.slug}:params")
+    knobs = dict(baseline)
+    for k in ("ci_flaky_rate", "ci_failure_rate", "blocked_probability", "incident_rate"):
+        knobs[k] = round(baseline[k] * rng.uniform(0.75, 1.25), 4)
+    return TeamParams(review_pickup_hours=rng.uniform(3.0, 5.0), review_duration_hours=rng.uniform(4.0, 7.0),
+                      dev_median_hours=rng.uniform(10.0, 16.0), deploy_delay_hours=rng.uniform(4.0, 12.0),
+                      knobs=knobs)
+
+
+def poisson(rng: Random, lam: float) -> int:
+    if lam <= 0:
+        return 0
+    if lam > 30:
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def new_sha(rng: Random) -> str:
+    return f"{rng.getrandbits(160):040x}"
+
+
+def short_slug(text: str, n: int = 4) -> str:
+    words = "".join(c if c.isalnum() else " " for c in text.lower()).split()
+    return "-".join(words[:n])
+
+
+@dataclass
+class TeamSim:
+    team: Team
+    window: Window
+    sched: KnobSchedule
+    params: TeamParams
+    rng: Random
+    ids: IdAlloc
+    issues: list[IssuePlan] = field(default_factory=list)
+    mrs: list[MRPlan] = field(default_factory=list)
+    sprints: list[Sprint] = field(default_factory=list)
+    _iids: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def cutoff(self) -> dt.datetime:
+        return self.window.cutoff
+
+    # ------------------------------------------------------------------ issues
+    def run(self) -> TeamSim:
+        first_week = 1 - PREWINDOW_WEEKS
+        n_eng = len(self.team.engineers)
+        for week in range(first_week, self.window.weeks + 1):
+            monday = self.window.week_start(week)
+            lam = n_eng * ISSUES_PER_ENGINEER_WEEK * self.sched.at_week("arrival_rate_multiplier", week)
+            times = sorted(self._work_time_in_week(monday) for _ in range(poisson(self.rng, lam)))
+            for t in times:
+                if t < self.cutoff:
+                    self._sim_issue(t)
+            for _ in range(poisson(self.rng, n_eng * CHORE_MRS_PER_ENGINEER_WEEK)):
+                self._chore_mr(self._work_time_in_week(monday))
+            for _ in range(poisson(self.rng, RENOVATE_MRS_PER_PROJECT_WEEK * len(self.team.projects))):
+                self._renovate_mr(monday)
+        if self.team.workflow.scrum:
+            self._plan_sprints()
+        self.mrs.sort(key=lambda m: (m.created, m.id))
+        return self
+
+    def _work_time_in_week(self, monday: dt.date) -> dt.datetime:
+        day = monday + dt.timedelta(days=self.rng.randrange(5))
+        return at_hour(day, 9 + self.rng.random() * 9)
+
+    def _sim_issue(self, created: dt.datetime) -> None:
+        rng, wf, s, p = self.rng, self.team.workflow, self.sched, self.params
+        num = len(self.issues) + 1
+        r = rng.random()
+        itype = "Story" if r < 0.5 else "Bug" if r < 0.75 else "Task"
+        r = rng.random()
+        priority = "Medium" if r < 0.6 else "High" if r < 0.8 else "Low" if r < 0.95 else "Highest"
+        summary = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)}"
+        labels = sorted(rng.sample(LABELS, rng.choice((0, 1, 1, 2))))
+        issue = IssuePlan(id=10000 + self.team.idx * 100_000 + num, key=f"{self.team.key}-{num}",
+                          issuetype=itype, summary=summary, priority=priority, labels=labels, created=created,
+                          reporter=rng.choice(self.team.engineers),
+                          description=f"As a user I want to {summary.lower()} so that things work better.")
+        self.issues.append(issue)
+        st = issue.statuses
+        st.append((created, wf.todo))
+        if rng.random() < 0.05:  # cancelled straight from the backlog
+            self._finish(issue, add_work_hours(created, rng.expovariate(1 / 40)), wf.cancelled)
+            return
+        wait = rng.expovariate(1 / 30)
+        if wf.selected:
+            st.append((add_work_hours(created, wait * 0.6), wf.selected))
+        start = add_work_hours(created, wait)
+        issue.started = start
+        assignee = None if rng.random() < 0.07 else rng.choice(self.team.engineers)
+        if assignee is not None:
+            issue.assignees.append((start, assignee))
+        st.append((start, wf.in_progress))
+        dev = rng.lognormvariate(math.log(p.dev_median_hours), 0.7) * s.at("cycle_time_multiplier", start)
+        if rng.random() < 0.03:  # cancelled while in progress
+            self._finish(issue, add_work_hours(start, dev * 0.5), wf.cancelled)
+            return
+        if rng.random() < s.at("blocked_probability", start):
+            dev += self._block(issue, start, dev)
+        dev_end = add_work_hours(start, dev)
+        t = dev_end
+        p_mr = {"Story": 0.62, "Bug": 0.55, "Task": 0.25}[itype]
+        if rng.random() < p_mr:
+            author = assignee or rng.choice(self.team.engineers)
+            k = 1 if rng.random() < 0.72 else 2 if rng.random() < 0.7 else 3
+            ends = []
+            for j in range(k):
+                ready = dev_end if j == 0 else add_work_hours(dev_end, rng.uniform(0.5, 8))
+                mr = self._feature_mr(issue, author, start, ready, j)
+                issue.mrs.append(mr)
+                ends.append(mr.merged or ready)
+            st.append((min(m.ready for m in issue.mrs), wf.review))
+            t = max(ends)
+        if wf.name == "W1" and rng.random() < 0.6:
+            st.append((t, "QA"))
+            t = add_work_hours(t, rng.expovariate(1 / 5) + 0.3)
+        elif wf.name == "W2":
+            st.append((t, "Ready for QA"))
+            t = add_work_hours(t, rng.expovariate(1 / 6) + 0.2)
+            st.append((t, "Testing"))
+            t = add_work_hours(t, rng.expovariate(1 / 4) + 0.3)
+        elif wf.name == "W3":
+            st.append((t, "Ready for Release"))
+            t = add_work_hours(t, rng.expovariate(1 / 10) + 0.5)
+        self._finish(issue, t, wf.done)
+        if rng.random() < 0.06:  # reopened after done
+            r1 = add_work_hours(t, rng.expovariate(1 / 24) + 1)
+            if wf.reopened:
+                st.append((r1, wf.reopened))
+                r1 = add_work_hours(r1, rng.expovariate(1 / 6) + 0.2)
+            st.append((r1, wf.in_progress))
+            st.append((add_work_hours(r1, rng.expovariate(1 / 10) + 1), wf.done))
+
+    def _finish(self, issue: IssuePlan, t: dt.datetime, status: str) -> None:
+        issue.statuses.append((t, status))
+        issue.finished = t
+
+    def _block(self, issue: IssuePlan, start: dt.datetime, dev: float) -> float:
+        """A blocked window via the Blocked/On Hold status, the Flagged field, or both overlapping."""
+        rng, wf = self.rng, self.team.workflow
+        b0 = add_work_hours(start, dev * rng.uniform(0.2, 0.8))
+        hours = (rng.expovariate(1 / 14) + 1) * self.sched.at("blocked_duration_multiplier", b0)
+        b1 = add_work_hours(b0, hours)
+        mode = rng.random()
+        if mode < 0.45 or mode >= 0.8:
+            issue.statuses.append((b0, wf.blocked))
+            issue.statuses.append((b1, wf.in_progress))
+        if mode >= 0.45:
+            if mode >= 0.8:  # flag raised before the status change and cleared after it: overlapping
+                issue.flags.append((add_work_hours(start, dev * 0.1), True))
+                issue.flags.append((add_work_hours(b1, 1.0), False))
+            else:
+                issue.flags.append((b0, True))
+                issue.flags.append((b1, False))
+        return hours
+
+    # ------------------------------------------------------------------ merge requests
+    def _iid(self, project_id: int) -> int:
+        self._iids[project_id] = self._iids.get(project_id, 0) + 1
+        return self._iids[project_id]
+
+    def _review(self, ready: dt.datetime, reviewer_pool: tuple[Person, ...], author: Person
+                ) -> tuple[Person, dt.datetime, dt.datetime, dt.datetime]:
+        rng, s, p = self.rng, self.sched, self.params
+        reviewer = rng.choice([e for e in reviewer_pool if e != author] or list(reviewer_pool))
+        pickup = rng.expovariate(1 / p.review_pickup_hours) * s.at("review_pickup_multiplier", ready)
+        first = add_work_hours(ready, pickup + 0.05)
+        dur = rng.expovariate(1 / p.review_duration_hours) * s.at("review_duration_multiplier", first)
+        approved = add_work_hours(first, dur + 0.1)
+        merged = add_work_hours(approved, rng.uniform(0.1, 1.5))
+        return reviewer, first, approved, merged
+
+    def _new_mr(self, kind: str, author: Person, title: str, branch: str, description: str,
+                created: dt.datetime, ready: dt.datetime, draft: bool, work_start: dt.datetime) -> MRPlan:
+        rng = self.rng
+        project = rng.choice(self.team.projects)
+        reviewer, first, approved, merged = self._review(ready, self.team.engineers, author)
+        closed = None
+        if rng.random() < 0.04:  # abandoned
+            closed, merged, approved = add_work_hours(first, rng.uniform(1, 20)), None, None
+        mr = MRPlan(id=self.ids.next("mr"), iid=self._iid(project.id), project=project, author=author, kind=kind,
+                    title=title, source_branch=branch, description=description, created=created, ready=ready,
+                    draft=draft, reviewer=reviewer, first_review=first, approved=approved, merged=merged,
+                    closed=closed, additions=int(rng.lognormvariate(4, 1.1)) + 1,
+                    deletions=int(rng.lognormvariate(3, 1.1)), files=1 + int(rng.expovariate(1 / 4)))
+        n_commits = 1 + min(int(rng.expovariate(1 / 1.5)), 6)
+        span = max((ready - work_start).total_seconds(), 60.0)
+        times = sorted(work_start + dt.timedelta(seconds=rng.uniform(0, span)) for _ in range(n_commits))
+        times[-1] = min(times[-1], ready - dt.timedelta(minutes=2))
+        if rng.random() < 0.04:  # weekend commit
+            sat = times[0].date() - dt.timedelta(days=(times[0].weekday() - 5) % 7)
+            weekend = at_hour(sat, 11 + rng.random() * 8)
+            if work_start - dt.timedelta(days=3) < weekend < ready:
+                times[0] = weekend
+                times.sort()
+        if rng.random() < 0.4 and first:  # fix-up after review feedback
+            end = approved or closed or first
+            times.append(first + (end - first) * rng.uniform(0.2, 0.9))
+        mr.commit_times = times
+        mr.shas = [new_sha(rng) for _ in times]
+        mr.merge_sha = new_sha(rng) if merged else ""
+        self.mrs.append(mr)
+        return mr
+
+    def _feature_mr(self, issue: IssuePlan, author: Person, start: dt.datetime, ready: dt.datetime, j: int
+                    ) -> MRPlan:
+        rng = self.rng
+        draft = rng.random() < 0.3
+        created = add_work_hours(start, rng.uniform(0.3, 2.0)) if draft else ready
+        if created > ready:
+            created = ready
+        title = issue.summary if j == 0 else f"{issue.summary} (part {j + 1})"
+        slug = short_slug(title)
+        r = rng.random()
+        unlinked = self.sched.at("unlinked_work_rate", ready)
+        placement = "none" if r < unlinked else "branch" if r < unlinked + 0.15 else "title"
+        if placement == "title":
+            t_title = f"[{issue.key}] {title}" if rng.random() < 0.2 else f"{issue.key}: {title}"
+            branch = f"{issue.key}-{slug}" if rng.random() < 0.5 else f"feature/{issue.key.lower()}-{slug}"
+            desc = f"Closes {issue.key}\n\nImplements {title.lower()}."
+        elif placement == "branch":
+            t_title, branch, desc = title, f"feature/{issue.key}-{slug}", f"Implements {title.lower()}."
+        else:
+            t_title, branch, desc = title, f"{author.username.split('.')[0]}/{slug}", f"{title}."
+        mr = self._new_mr("feature", author, t_title, branch, desc, created, ready, draft, start)
+        mr.issue_key = issue.key if placement != "none" else None
+        mr.key_placement = placement
+        mr.labels = list(issue.labels)
+        return mr
+
+    def _chore_mr(self, created: dt.datetime) -> None:
+        rng = self.rng
+        author = rng.choice(self.team.engineers)
+        title = f"{rng.choice(('Fix flaky test in', 'Bump timeout for', 'Tidy up', 'Log more context in'))} " \
+                f"{rng.choice(OBJECTS)}"
+        self._new_mr("chore", author, title, f"{author.username.split('.')[0]}/{short_slug(title)}",
+                     "Small fix, no ticket.", created, created, False, created - dt.timedelta(hours=2))
+
+    def _renovate_mr(self, monday: dt.date) -> None:
+        rng = self.rng
+        bot = BOTS["renovate"]
+        dep = rng.choice(DEPENDENCIES)
+        version = f"{rng.randrange(1, 9)}.{rng.randrange(0, 30)}.{rng.randrange(0, 10)}"
+        created = at_hour(monday + dt.timedelta(days=5 + rng.randrange(2)), 2 + rng.random() * 4)  # weekend
+        mr = self._new_mr("renovate", bot, f"chore(deps): update dependency {dep} to v{version}",
+                          f"renovate/{dep}-{version.split('.')[0]}.x", f"This MR updates `{dep}` to `v{version}`.",
+                          created, created, False, created - dt.timedelta(minutes=5))
+        mr.labels = ["dependencies"]
+
+    # ------------------------------------------------------------------ sprints
+    def _plan_sprints(self) -> None:
+        rng, team = self.rng, self.team
+        anchor = self.window.week_start(1 - PREWINDOW_WEEKS)
+        first = anchor - dt.timedelta(days=anchor.weekday())
+        sprints: list[Sprint] = []
+        k = 0
+        while True:
+            start = at_hour(first + dt.timedelta(days=SPRINT_DAYS * k), 9)
+            if k > 0 and sprints[-1].start >= self.cutoff:
+                break
+            end = start + dt.timedelta(days=SPRINT_DAYS - 3, hours=8)  # Friday 17:00 of week two
+            sid = 1000 + team.idx * 1000 + k + 1
+            sprints.append(Sprint(id=sid, name=f"{team.key} Sprint {k + 1}", board_id=team.board_id, start=start,
+                                  end=end, complete=end + dt.timedelta(minutes=30 + rng.randrange(120)),
+                                  goal=f"Deliver {rng.choice(OBJECTS)}"))
+            k += 1
+        self.sprints = sprints
+        member: dict[int, tuple[int, ...]] = {}
+        by_id = {i.id: i for i in self.issues}
+        issues = [i for i in self.issues if i.started is not None or i.finished is None]
+
+        def change(issue: IssuePlan, t: dt.datetime, ids: tuple[int, ...]) -> None:
+            if t < self.cutoff:
+                issue.sprints.append((t, ids))
+                member[issue.id] = ids
+
+        def home(issue: IssuePlan) -> int | None:
+            if issue.started is None:
+                return None
+            for n, sp in enumerate(sprints):
+                if sp.start <= issue.started < sp.start + dt.timedelta(days=SPRINT_DAYS):
+                    return n
+            return None
+
+        homes = {i.id: home(i) for i in issues}
+        for n, sp in enumerate(sprints):
+            planning = sp.start - dt.timedelta(minutes=30)
+            planned = 0
+            for issue in issues:
+                if homes[issue.id] != n or sp.id in member.get(issue.id, ()):
+                    continue
+                late = issue.started is not None and (issue.started - sp.start).days >= 3
+                if issue.created < planning and not (late and rng.random() < 0.5):
+                    change(issue, planning, member.get(issue.id, ()) + (sp.id,))
+                    planned += 1
+                else:  # scope added after the sprint started
+                    t = max(issue.created, (issue.started or sp.start) - dt.timedelta(minutes=rng.randrange(5, 90)))
+                    change(issue, max(t, sp.start + dt.timedelta(minutes=5)), member.get(issue.id, ()) + (sp.id,))
+            ratio = self.sched.at("sprint_overcommit_ratio", sp.start)
+            extra = max(0, round(planned * (ratio - 1.0)))
+            pool = [i for i in issues if i.id not in member and i.created < planning
+                    and (homes[i.id] is None or homes[i.id] > n)
+                    and (i.finished is None or i.finished > sp.end)]
+            rng.shuffle(pool)
+            for issue in pool[:extra]:
+                change(issue, planning, (sp.id,))
+            for issue in pool[extra:extra + (1 if rng.random() < 0.6 else 0)]:  # planned then removed mid-sprint
+                change(issue, planning, (sp.id,))
+                change(issue, sp.start + dt.timedelta(days=rng.randrange(2, 8), hours=rng.random() * 6), ())
+            if n + 1 < len(sprints):  # carry-over of unfinished work at sprint completion
+                nxt = sprints[n + 1]
+                for iid, ids in list(member.items()):
+                    issue = by_id[iid]
+                    if ids and ids[-1] == sp.id and (issue.finished is None or issue.finished > sp.end):
+                        change(issue, sp.complete, ids + (nxt.id,))
