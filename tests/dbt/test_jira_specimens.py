@@ -155,3 +155,19 @@ def test_go_jira_sprint_issue_parses(staged, query) -> None:
     assert row["status_name"] == "Ready"
     assert row["created_at"] == utc("2015-12-02T15:39:15")  # 07:39:15.000-0800
     assert row["updated_at"] == utc("2016-02-01T16:17:04")
+
+
+def test_every_row_of_every_jira_staging_model_evaluates(staged, query) -> None:
+    # Forces every expression on every row (a cast error would surface here, not only in marts).
+    # The OpenAPI examples are odd on purpose: "updated": 1 (a number) is read as epoch milliseconds,
+    # as Jira webhooks send them.
+    for model in (
+        "stg_jira__issues",
+        "stg_jira__changelog_items",
+        "stg_jira__sprints",
+        "stg_jira__issue_sprints",
+    ):
+        rows = query(f"select * from staging.{model}")
+        assert rows, model
+    ed1 = query("select updated_at from staging.stg_jira__issues where issue_key = 'ED-1'")[0]
+    assert ed1["updated_at"] == datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=UTC)

@@ -170,7 +170,9 @@ final as (
         status_category,
         started_at,
         coalesce(ended_at, greatest(started_at, {{ as_of_ts() }})) as ended_at,
-        {{ hours_between('started_at', 'coalesce(ended_at, greatest(started_at, ' ~ as_of_ts() ~ '))') }} as hours,
+        cast(round(cast(
+            {{ hours_between('started_at', 'coalesce(ended_at, greatest(started_at, ' ~ as_of_ts() ~ '))') }}
+            as numeric), 4) as numeric(14, 4)) as hours,
         ended_at is null as is_current,
         source_ingested_at
     from mapped

@@ -11,7 +11,7 @@
         on_schema_change='fail',
         post_hook=[
             "update {{ this }} set ended_at = greatest(started_at, {{ as_of_ts() }}),"
-            " hours = {{ hours_between('started_at', 'greatest(started_at, ' ~ as_of_ts() ~ ')') }}"
+            " hours = round(cast({{ hours_between('started_at', 'greatest(started_at, ' ~ as_of_ts() ~ ')') }} as numeric), 4)"
             " where is_current"
         ]
     )

@@ -1,0 +1,56 @@
+"""The ground truth of a run: what was planted where, so tests and dashboards can be checked against it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.calendar import Window
+from generator.org import INCIDENT_STATUSES, STATUSES, WORKFLOWS, Team
+from generator.presets import KNOBS
+from generator.scenario import Effect, KnobSchedule, Scenario
+
+
+def _change(e: Effect, window: Window, sched: KnobSchedule, baseline: float) -> dict[str, Any]:
+    end_week = e.to_week if e.to_week is not None else window.weeks
+    effective = sched.at_week(e.knob, e.from_week)
+    return {
+        "id": e.id, "team": e.team, "knob": e.knob, "value": e.value, "kind": e.kind,
+        "intervention": e.is_intervention, "description": e.description,
+        "from_week": e.from_week, "to_week": e.to_week,
+        "start_date": window.week_start(e.from_week).isoformat(),
+        "end_date": window.week_end(end_week).isoformat(),
+        "knob_kind": KNOBS[e.knob].kind, "baseline_value": baseline,
+        "effective_value_at_start": round(effective, 6),
+        "effective_multiplier": round(effective / baseline, 6) if baseline else None,
+    }
+
+
+def build_ground_truth(*, seed: int, scale: str, options: dict[str, Any], window: Window, teams: list[Team],
+                       params: dict[str, dict[str, Any]], schedules: dict[str, KnobSchedule],
+                       scenario: Scenario | None) -> dict[str, Any]:
+    changes = scenario.all_changes if scenario else ()
+    return {
+        "seed": seed,
+        "scale": scale,
+        "options": options,
+        "as_of": window.as_of.isoformat(),
+        "weeks": window.weeks,
+        "window_start": window.start.isoformat(),
+        "window_end": window.as_of.isoformat(),
+        "scenario": None if scenario is None else {"name": scenario.name, "description": scenario.description},
+        "teams": [{**t.summary(), "baseline": params[t.slug]} for t in teams],
+        "effects": [_change(e, window, schedules[e.team], params[e.team]["knobs"][e.knob])
+                    for e in changes if not e.is_intervention],
+        "interventions": [_change(e, window, schedules[e.team], params[e.team]["knobs"][e.knob])
+                          for e in changes if e.is_intervention],
+        "workflows": {w.name: {"scrum": w.scrum, "statuses": _workflow_statuses(w.name)} for w in WORKFLOWS},
+        "incident_statuses": list(INCIDENT_STATUSES),
+        "status_categories": {name: {"id": sid, "jira_category": cat, "category": intended}
+                              for name, (sid, cat, intended) in STATUSES.items()},
+    }
+
+
+def _workflow_statuses(name: str) -> list[str]:
+    w = next(x for x in WORKFLOWS if x.name == name)
+    names = [w.todo, w.selected, w.in_progress, w.review, *w.qa, w.done, w.blocked, w.cancelled, w.reopened]
+    return [n for n in names if n]
