@@ -14,18 +14,28 @@ from typing import Any
 
 from generator.calendar import Window
 from generator.gitlab import GitlabSim, gitlab_records
-from generator.ground_truth import build_ground_truth
+from generator.ground_truth import build_ground_truth, write_ground_truth
 from generator.jira import jira_records
 from generator.model import IdAlloc
 from generator.org import Team, build_team, team_sizes
 from generator.presets import KNOBS, PRESETS
 from generator.scenario import KnobSchedule, Scenario, ScenarioError, load_scenario, parse_scenario
 from generator.simulate import TeamParams, TeamSim, team_params
-from generator.writer import read_jsonl, write_ground_truth, write_jsonl
+from generator.writer import read_jsonl, write_jsonl
 from warehouse.records import RawRecord
 
-__all__ = ["GeneratorOptions", "GeneratorRun", "Scenario", "ScenarioError", "generate", "load_scenario",
-           "parse_scenario", "read_jsonl", "write_ground_truth", "write_jsonl"]
+__all__ = [
+    "GeneratorOptions",
+    "GeneratorRun",
+    "Scenario",
+    "ScenarioError",
+    "generate",
+    "load_scenario",
+    "parse_scenario",
+    "read_jsonl",
+    "write_ground_truth",
+    "write_jsonl",
+]
 
 
 @dataclass(frozen=True)
@@ -49,26 +59,41 @@ class GeneratorRun:
         sc = opts.scenario
         n_teams = opts.teams or (sc.teams if sc and sc.teams else None) or preset.teams
         weeks = opts.weeks or (sc.weeks if sc and sc.weeks else None) or preset.weeks
-        engineers = opts.engineers or (sc.engineers if sc and sc.engineers else None) or round(
-            preset.engineers * n_teams / preset.teams)
+        engineers = (
+            opts.engineers
+            or (sc.engineers if sc and sc.engineers else None)
+            or round(preset.engineers * n_teams / preset.teams)
+        )
         if n_teams < 1 or weeks < 1 or engineers < 1:
             raise ValueError("teams, engineers and weeks must be positive")
-        as_of = opts.as_of or dt.datetime.now(dt.timezone.utc).date()
+        as_of = opts.as_of or dt.datetime.now(dt.UTC).date()
         self.options = opts
         self.window = Window(as_of=as_of, weeks=weeks)
         self.seed = opts.seed
-        self.teams: list[Team] = [build_team(opts.seed, i, size)
-                                  for i, size in enumerate(team_sizes(n_teams, engineers))]
+        self.teams: list[Team] = [
+            build_team(opts.seed, i, size) for i, size in enumerate(team_sizes(n_teams, engineers))
+        ]
         if sc is not None:
             sc.validate_against([t.slug for t in self.teams], weeks)
         baseline = {k: v.baseline for k, v in KNOBS.items()}
         self.params: dict[str, TeamParams] = {t.slug: team_params(opts.seed, t, baseline) for t in self.teams}
         self.schedules: dict[str, KnobSchedule] = {
-            t.slug: KnobSchedule(self.window, self.params[t.slug].knobs,
-                                 tuple(e for e in (sc.all_changes if sc else ()) if e.team == t.slug))
-            for t in self.teams}
-        self._resolved = {"seed": opts.seed, "scale": opts.scale, "teams": n_teams, "engineers": engineers,
-                          "weeks": weeks, "as_of": as_of.isoformat(), "scenario": sc.name if sc else None}
+            t.slug: KnobSchedule(
+                self.window,
+                self.params[t.slug].knobs,
+                tuple(e for e in (sc.all_changes if sc else ()) if e.team == t.slug),
+            )
+            for t in self.teams
+        }
+        self._resolved = {
+            "seed": opts.seed,
+            "scale": opts.scale,
+            "teams": n_teams,
+            "engineers": engineers,
+            "weeks": weeks,
+            "as_of": as_of.isoformat(),
+            "scenario": sc.name if sc else None,
+        }
         self.records: Iterator[RawRecord] = self._stream()
 
     def _stream(self) -> Iterator[RawRecord]:
@@ -78,8 +103,14 @@ class GeneratorRun:
     def team_records(self, team: Team) -> Iterator[RawRecord]:
         """Simulate and render one team (deterministic on its own, independent of other teams)."""
         rng = Random(f"{self.seed}:{team.slug}")
-        sim = TeamSim(team=team, window=self.window, sched=self.schedules[team.slug], params=self.params[team.slug],
-                      rng=rng, ids=IdAlloc(team.idx)).run()
+        sim = TeamSim(
+            team=team,
+            window=self.window,
+            sched=self.schedules[team.slug],
+            params=self.params[team.slug],
+            rng=rng,
+            ids=IdAlloc(team.idx),
+        ).run()
         gl = GitlabSim(sim=sim, rng=Random(f"{self.seed}:{team.slug}:gitlab")).run()
         out_rng = Random(f"{self.seed}:{team.slug}:deliveries")
         issues = sim.issues + gl.incidents
@@ -87,10 +118,16 @@ class GeneratorRun:
         yield from gitlab_records(gl)
 
     def ground_truth(self) -> dict[str, Any]:
-        return build_ground_truth(seed=self.seed, scale=self.options.scale, options=self._resolved,
-                                  window=self.window, teams=self.teams,
-                                  params={s: p.summary() for s, p in self.params.items()},
-                                  schedules=self.schedules, scenario=self.options.scenario)
+        return build_ground_truth(
+            seed=self.seed,
+            scale=self.options.scale,
+            options=self._resolved,
+            window=self.window,
+            teams=self.teams,
+            params={s: p.summary() for s, p in self.params.items()},
+            schedules=self.schedules,
+            scenario=self.options.scenario,
+        )
 
 
 def generate(opts: GeneratorOptions) -> GeneratorRun:

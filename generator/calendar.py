@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 WORK_START_HOUR = 9
 WORK_END_HOUR = 18
 WORK_HOURS_PER_DAY = WORK_END_HOUR - WORK_START_HOUR
@@ -40,7 +40,7 @@ def at_hour(day: dt.date, hour: float) -> dt.datetime:
 
 
 def next_work_time(t: dt.datetime) -> dt.datetime:
-    """The first working instant (Mon–Fri 09:00–18:00 UTC) at or after ``t``."""
+    """The first working instant (Mon-Fri 09:00-18:00 UTC) at or after ``t``."""
     while True:
         if t.weekday() >= 5:
             t = at_hour(t.date() + dt.timedelta(days=7 - t.weekday()), WORK_START_HOUR)
@@ -67,7 +67,7 @@ def add_work_hours(t: dt.datetime, hours: float) -> dt.datetime:
 
 
 def working_hours_between(a: dt.datetime, b: dt.datetime) -> float:
-    """Working hours (Mon–Fri 09:00–18:00 UTC) between ``a`` and ``b`` (0 if b <= a)."""
+    """Working hours (Mon-Fri 09:00-18:00 UTC) between ``a`` and ``b`` (0 if b <= a)."""
     if b <= a:
         return 0.0
     total = 0.0

@@ -13,12 +13,27 @@ from generator.org import BOTS, GITLAB_BASE, GITLAB_GROUP, GitlabProject, Person
 from generator.simulate import TeamSim, new_sha
 from warehouse.records import RawRecord
 
-REVIEW_COMMENTS = ("Could we add a test for the empty case?", "nit: naming", "Why not reuse the existing helper?",
-                   "This will N+1 on large accounts, can we batch?", "Looks good, one question inline.",
-                   "Please split this into two commits.", "Is the migration reversible?", "LGTM overall.")
-REPLIES = ("Done.", "Good catch, fixed.", "Added a test.", "I'd rather keep it, see the linked ticket.", "Fixed.")
-BOT_NOTES = ("Thanks for the MR! Please make sure a changelog entry is added.",
-             ":warning: This MR touches CODEOWNERS-protected paths; an owner approval is required.")
+REVIEW_COMMENTS = (
+    "Could we add a test for the empty case?",
+    "nit: naming",
+    "Why not reuse the existing helper?",
+    "This will N+1 on large accounts, can we batch?",
+    "Looks good, one question inline.",
+    "Please split this into two commits.",
+    "Is the migration reversible?",
+    "LGTM overall.",
+)
+REPLIES = (
+    "Done.",
+    "Good catch, fixed.",
+    "Added a test.",
+    "I'd rather keep it, see the linked ticket.",
+    "Fixed.",
+)
+BOT_NOTES = (
+    "Thanks for the MR! Please make sure a changelog entry is added.",
+    ":warning: This MR touches CODEOWNERS-protected paths; an owner approval is required.",
+)
 SEC = dt.timedelta(seconds=1)
 
 
@@ -103,14 +118,18 @@ class GitlabSim:
         return self
 
     # ------------------------------------------------------------------ notes
-    def _note(self, mr: MRPlan, author: Person, body: str, at: dt.datetime, system: bool, diff: bool = False) -> None:
+    def _note(
+        self, mr: MRPlan, author: Person, body: str, at: dt.datetime, system: bool, diff: bool = False
+    ) -> None:
         if at < self.cutoff:
             self.notes.append(Note(self.sim.ids.next("note"), mr, author, body, at, system, diff))
 
     def _notes(self, mr: MRPlan) -> None:
         rng = self.rng
         if mr.kind != "renovate" and rng.random() < 0.15:
-            self._note(mr, BOTS["gitlab"], rng.choice(BOT_NOTES), mr.created + dt.timedelta(seconds=40), False)
+            self._note(
+                mr, BOTS["gitlab"], rng.choice(BOT_NOTES), mr.created + dt.timedelta(seconds=40), False
+            )
         if mr.draft:
             self._note(mr, mr.author, "marked this merge request as **ready**", mr.ready, True)
         if mr.reviewer is None or mr.first_review is None:
@@ -128,13 +147,33 @@ class GitlabSim:
             self._note(mr, mr.reviewer, "approved this merge request", mr.approved, True)
 
     # ------------------------------------------------------------------ pipelines
-    def _pipeline(self, project: GitlabProject, sha: str, ref: str, source: str, user: Person, t: dt.datetime,
-                  spec: tuple[tuple[str, str, float], ...], fail: bool = False, flaky: bool = False) -> Pipeline:
+    def _pipeline(
+        self,
+        project: GitlabProject,
+        sha: str,
+        ref: str,
+        source: str,
+        user: Person,
+        t: dt.datetime,
+        spec: tuple[tuple[str, str, float], ...],
+        fail: bool = False,
+        flaky: bool = False,
+    ) -> Pipeline:
         rng = self.rng
         self._pipe_iids[project.id] = self._pipe_iids.get(project.id, 0) + 1
-        pipe = Pipeline(id=self.sim.ids.next("pipeline"), iid=self._pipe_iids[project.id], project=project, sha=sha,
-                        ref=ref, source=source, user=user, created=t, started=t + dt.timedelta(seconds=2),
-                        finished=t, status="success")
+        pipe = Pipeline(
+            id=self.sim.ids.next("pipeline"),
+            iid=self._pipe_iids[project.id],
+            project=project,
+            sha=sha,
+            ref=ref,
+            source=source,
+            user=user,
+            created=t,
+            started=t + dt.timedelta(seconds=2),
+            finished=t,
+            status="success",
+        )
         clock = pipe.started
         fail_at = rng.randrange(len(spec)) if fail else -1
         flaky_at = rng.randrange(len(spec)) if flaky else -1
@@ -166,32 +205,44 @@ class GitlabSim:
         s, rng = self.sim.sched, self.rng
         spec = (("build", "build", 3.0), ("test", "test", 9.0), ("lint", "test", 1.5))
         pushes: list[tuple[dt.datetime, str]] = []
-        before = [sha for t, sha in zip(mr.commit_times, mr.shas) if t <= mr.created]
+        before = [sha for t, sha in zip(mr.commit_times, mr.shas, strict=False) if t <= mr.created]
         pushes.append((mr.created, before[-1] if before else mr.shas[0]))
-        pushes += [(t, sha) for t, sha in zip(mr.commit_times, mr.shas) if t > mr.created]
+        pushes += [(t, sha) for t, sha in zip(mr.commit_times, mr.shas, strict=False) if t > mr.created]
         ref = f"refs/merge-requests/{mr.iid}/head"
         for n, (t, sha) in enumerate(pushes):
             fail = rng.random() < s.at("ci_failure_rate", t)
             flaky = rng.random() < s.at("ci_flaky_rate", t)
             last = n == len(pushes) - 1
-            pipe = self._pipeline(mr.project, sha, ref, "merge_request_event", mr.author, t + 30 * SEC, spec,
-                                  fail=fail, flaky=flaky)
+            pipe = self._pipeline(
+                mr.project,
+                sha,
+                ref,
+                "merge_request_event",
+                mr.author,
+                t + 30 * SEC,
+                spec,
+                fail=fail,
+                flaky=flaky,
+            )
             if last and fail and mr.merged:  # fix-up push so the MR can merge on a green pipeline
                 fix_t = pipe.finished + (mr.merged - pipe.finished) * 0.5
                 if fix_t > pipe.finished:
                     fix = new_sha(rng)
                     mr.commit_times.append(fix_t)
                     mr.shas.append(fix)
-                    self._pipeline(mr.project, fix, ref, "merge_request_event", mr.author, fix_t + 30 * SEC, spec)
+                    self._pipeline(
+                        mr.project, fix, ref, "merge_request_event", mr.author, fix_t + 30 * SEC, spec
+                    )
         if mr.merged:
             merged_by = mr.reviewer or mr.author
             main = (("build", "build", 3.0), ("test", "test", 9.0), ("deploy-staging", "deploy", 2.0))
             flaky = rng.random() < s.at("ci_flaky_rate", mr.merged)
-            pipe = self._pipeline(mr.project, mr.merge_sha, "main", "push", merged_by, mr.merged + 20 * SEC, main,
-                                  flaky=flaky)
+            pipe = self._pipeline(
+                mr.project, mr.merge_sha, "main", "push", merged_by, mr.merged + 20 * SEC, main, flaky=flaky
+            )
             if pipe.finished < self.cutoff:
                 job = pipe.jobs[-1]
-                if rng.random() < 0.03:
+                if not flaky and rng.random() < 0.03:
                     job.status, job.failure_reason, pipe.status = "failed", "script_failure", "failed"
                 self._deployment(mr.project, "staging", "staging", pipe, job, merged_by, [mr], False)
 
@@ -202,19 +253,40 @@ class GitlabSim:
             self._envs[key] = self.sim.ids.next("env")
         return self._envs[key]
 
-    def _deployment(self, project: GitlabProject, env: str, tier: str, pipe: Pipeline, job: Job, user: Person,
-                    mrs: list[MRPlan], link: bool) -> Deployment:
+    def _deployment(
+        self,
+        project: GitlabProject,
+        env: str,
+        tier: str,
+        pipe: Pipeline,
+        job: Job,
+        user: Person,
+        mrs: list[MRPlan],
+        link: bool,
+    ) -> Deployment:
         self._dep_iids[project.id] = self._dep_iids.get(project.id, 0) + 1
-        dep = Deployment(id=self.sim.ids.next("deployment"), iid=self._dep_iids[project.id], project=project,
-                         env_name=env, env_id=self._env_id(project, env), tier=tier, pipeline=pipe, job=job,
-                         user=user, mrs=mrs, link_mrs=link)
+        dep = Deployment(
+            id=self.sim.ids.next("deployment"),
+            iid=self._dep_iids[project.id],
+            project=project,
+            env_name=env,
+            env_id=self._env_id(project, env),
+            tier=tier,
+            pipeline=pipe,
+            job=job,
+            user=user,
+            mrs=mrs,
+            link_mrs=link,
+        )
         self.deployments.append(dep)
         return dep
 
     def _deploy(self, project: GitlabProject) -> None:
         rng, s, p = self.rng, self.sim.sched, self.sim.params
-        merged = sorted((m for m in self.sim.mrs if m.project is project and m.merged and m.merged < self.cutoff),
-                        key=lambda m: (m.merged, m.id))
+        merged = sorted(
+            (m for m in self.sim.mrs if m.project is project and m.merged and m.merged < self.cutoff),
+            key=lambda m: (m.merged, m.id),
+        )
         i = 0
         while i < len(merged):
             first = merged[i].merged
@@ -235,15 +307,31 @@ class GitlabSim:
             pipe = self._pipeline(project, sha, "main", "web", user, at, spec, fail=failed)
             if pipe.finished >= self.cutoff:
                 return
-            self._deployment(project, project.prod_env, "production", pipe, pipe.jobs[-1], user, batch,
-                             not failed and rng.random() < 0.88)
+            self._deployment(
+                project,
+                project.prod_env,
+                "production",
+                pipe,
+                pipe.jobs[-1],
+                user,
+                batch,
+                not failed and rng.random() < 0.88,
+            )
             if failed:  # re-run after the failure
                 retry_at = pipe.finished + dt.timedelta(minutes=rng.uniform(20, 120))
                 pipe = self._pipeline(project, sha, "main", "web", user, retry_at, spec)
                 if pipe.finished >= self.cutoff:
                     return
-                dep = self._deployment(project, project.prod_env, "production", pipe, pipe.jobs[-1], user, batch,
-                                       rng.random() < 0.88)
+                dep = self._deployment(
+                    project,
+                    project.prod_env,
+                    "production",
+                    pipe,
+                    pipe.jobs[-1],
+                    user,
+                    batch,
+                    rng.random() < 0.88,
+                )
             else:
                 dep = self.deployments[-1]
             if rng.random() < s.at("incident_rate", pipe.finished):
@@ -263,18 +351,35 @@ class GitlabSim:
         rng, team = self.rng, self.sim.team
         m = len(self.incidents) + 1
         service = dep.project.name if dep else rng.choice(team.projects).name
-        summary = rng.choice(("Elevated 5xx on {s}", "Latency spike in {s}", "{s} error rate above SLO",
-                              "{s} unavailable for some users")).format(s=service)
+        summary = rng.choice(
+            (
+                "Elevated 5xx on {s}",
+                "Latency spike in {s}",
+                "{s} error rate above SLO",
+                "{s} unavailable for some users",
+            )
+        ).format(s=service)
         if dep is not None and rng.random() < 0.65:
-            desc = (f"Caused by deployment {dep.project.path_with_namespace}#{dep.iid} (sha {dep.pipeline.sha[:8]}). "
-                    f"Alerts fired shortly after the release to {dep.env_name}.")
+            desc = (
+                f"Caused by deployment {dep.project.path_with_namespace}#{dep.iid} "
+                f"(sha {dep.pipeline.sha[:8]}). "
+                f"Alerts fired shortly after the release to {dep.env_name}."
+            )
         else:
             desc = f"Alerts fired for {service}. Investigating impact on customers."
         reporter = rng.choice(team.engineers)
-        inc = IssuePlan(id=10000 + team.idx * 100_000 + 90_000 + m, key=f"OPS-{team.idx * 1000 + m}",
-                        issuetype="Incident", summary=summary, priority=rng.choice(("Highest", "High", "High")),
-                        labels=["incident", rng.choice(("sev1", "sev2", "sev2", "sev3"))], created=t,
-                        reporter=reporter, description=desc, ops=True)
+        inc = IssuePlan(
+            id=10000 + team.idx * 100_000 + 90_000 + m,
+            key=f"OPS-{team.idx * 1000 + m}",
+            issuetype="Incident",
+            summary=summary,
+            priority=rng.choice(("Highest", "High", "High")),
+            labels=["incident", rng.choice(("sev1", "sev2", "sev2", "sev3"))],
+            created=t,
+            reporter=reporter,
+            description=desc,
+            ops=True,
+        )
         oncall = rng.choice(team.engineers)
         t1 = t + dt.timedelta(minutes=rng.uniform(3, 40))
         t2 = t1 + dt.timedelta(hours=rng.expovariate(1 / 2) + 0.1)
@@ -295,16 +400,31 @@ def _ts(t: dt.datetime | None) -> str | None:
 
 def project_doc(project: GitlabProject, slug: str, team_name: str, group_id: int, last: dt.datetime) -> dict:
     return {
-        "id": project.id, "description": f"{team_name} {project.name} service", "name": project.name,
-        "name_with_namespace": f"acme / {team_name} / {project.name}", "path": project.name,
-        "path_with_namespace": project.path_with_namespace, "created_at": fmt_gitlab(project.created_at),
-        "default_branch": "main", "tag_list": [], "topics": [],
+        "id": project.id,
+        "description": f"{team_name} {project.name} service",
+        "name": project.name,
+        "name_with_namespace": f"acme / {team_name} / {project.name}",
+        "path": project.name,
+        "path_with_namespace": project.path_with_namespace,
+        "created_at": fmt_gitlab(project.created_at),
+        "default_branch": "main",
+        "tag_list": [],
+        "topics": [],
         "ssh_url_to_repo": f"git@gitlab.acme.io:{project.path_with_namespace}.git",
-        "http_url_to_repo": f"{project.web_url}.git", "web_url": project.web_url,
-        "namespace": {"id": group_id, "name": team_name, "path": slug, "kind": "group",
-                      "full_path": f"{GITLAB_GROUP}/{slug}", "parent_id": 100,
-                      "web_url": f"{GITLAB_BASE}/groups/{GITLAB_GROUP}/{slug}"},
-        "visibility": "internal", "archived": False, "last_activity_at": fmt_gitlab(last),
+        "http_url_to_repo": f"{project.web_url}.git",
+        "web_url": project.web_url,
+        "namespace": {
+            "id": group_id,
+            "name": team_name,
+            "path": slug,
+            "kind": "group",
+            "full_path": f"{GITLAB_GROUP}/{slug}",
+            "parent_id": 100,
+            "web_url": f"{GITLAB_BASE}/groups/{GITLAB_GROUP}/{slug}",
+        },
+        "visibility": "internal",
+        "archived": False,
+        "last_activity_at": fmt_gitlab(last),
     }
 
 
@@ -314,30 +434,60 @@ def mr_doc(mr: MRPlan, at: dt.datetime, notes_count: int) -> dict:
     draft = mr.draft and mr.ready >= at
     times = [mr.created] + [t for t in mr.commit_times if t < at]
     times += [t for t in (mr.ready, mr.first_review, mr.approved, merged, closed) if t and t < at]
-    shas = [sha for t, sha in zip(mr.commit_times, mr.shas) if t < at] or mr.shas[:1]
+    shas = [sha for t, sha in zip(mr.commit_times, mr.shas, strict=False) if t < at] or mr.shas[:1]
     author = mr.author.gitlab()
     merger = (mr.reviewer or mr.author).gitlab() if merged else None
     full = f"{mr.project.path_with_namespace}!{mr.iid}"
     return {
-        "id": mr.id, "iid": mr.iid, "project_id": mr.project.id,
-        "title": f"Draft: {mr.title}" if draft else mr.title, "description": mr.description,
+        "id": mr.id,
+        "iid": mr.iid,
+        "project_id": mr.project.id,
+        "title": f"Draft: {mr.title}" if draft else mr.title,
+        "description": mr.description,
         "state": "merged" if merged else "closed" if closed else "opened",
-        "created_at": fmt_gitlab(mr.created), "updated_at": fmt_gitlab(max(times)),
-        "merged_by": merger, "merge_user": merger, "merged_at": _ts(merged),
-        "closed_by": author if closed else None, "closed_at": _ts(closed),
-        "target_branch": "main", "source_branch": mr.source_branch, "user_notes_count": notes_count,
-        "upvotes": 0, "downvotes": 0, "author": author, "assignees": [author], "assignee": author,
+        "created_at": fmt_gitlab(mr.created),
+        "updated_at": fmt_gitlab(max(times)),
+        "merged_by": merger,
+        "merge_user": merger,
+        "merged_at": _ts(merged),
+        "closed_by": author if closed else None,
+        "closed_at": _ts(closed),
+        "target_branch": "main",
+        "source_branch": mr.source_branch,
+        "user_notes_count": notes_count,
+        "upvotes": 0,
+        "downvotes": 0,
+        "author": author,
+        "assignees": [author],
+        "assignee": author,
         "reviewers": [mr.reviewer.gitlab()] if mr.reviewer and mr.ready < at else [],
-        "source_project_id": mr.project.id, "target_project_id": mr.project.id, "labels": list(mr.labels),
-        "draft": draft, "work_in_progress": draft, "milestone": None, "merge_when_pipeline_succeeds": False,
-        "merge_status": "can_be_merged", "detailed_merge_status": "mergeable" if not merged else "not_open",
-        "sha": shas[-1], "merge_commit_sha": mr.merge_sha if merged else None, "squash_commit_sha": None,
-        "discussion_locked": None, "should_remove_source_branch": None, "force_remove_source_branch": True,
-        "reference": f"!{mr.iid}", "references": {"short": f"!{mr.iid}", "relative": f"!{mr.iid}", "full": full},
+        "source_project_id": mr.project.id,
+        "target_project_id": mr.project.id,
+        "labels": list(mr.labels),
+        "draft": draft,
+        "work_in_progress": draft,
+        "milestone": None,
+        "merge_when_pipeline_succeeds": False,
+        "merge_status": "can_be_merged",
+        "detailed_merge_status": "mergeable" if not merged else "not_open",
+        "sha": shas[-1],
+        "merge_commit_sha": mr.merge_sha if merged else None,
+        "squash_commit_sha": None,
+        "discussion_locked": None,
+        "should_remove_source_branch": None,
+        "force_remove_source_branch": True,
+        "reference": f"!{mr.iid}",
+        "references": {"short": f"!{mr.iid}", "relative": f"!{mr.iid}", "full": full},
         "web_url": f"{mr.project.web_url}/-/merge_requests/{mr.iid}",
-        "time_stats": {"time_estimate": 0, "total_time_spent": 0, "human_time_estimate": None,
-                       "human_total_time_spent": None},
-        "squash": False, "task_completion_status": {"count": 0, "completed_count": 0}, "has_conflicts": False,
+        "time_stats": {
+            "time_estimate": 0,
+            "total_time_spent": 0,
+            "human_time_estimate": None,
+            "human_total_time_spent": None,
+        },
+        "squash": False,
+        "task_completion_status": {"count": 0, "completed_count": 0},
+        "has_conflicts": False,
         "blocking_discussions_resolved": True,
         "diff_stats": {"additions": mr.additions, "deletions": mr.deletions, "file_count": mr.files},
     }
@@ -345,40 +495,88 @@ def mr_doc(mr: MRPlan, at: dt.datetime, notes_count: int) -> dict:
 
 def note_doc(n: Note) -> dict:
     return {
-        "id": n.id, "type": "DiffNote" if n.diff else None, "body": n.body, "attachment": None,
-        "author": n.author.gitlab(), "created_at": fmt_gitlab(n.at), "updated_at": fmt_gitlab(n.at),
-        "system": n.system, "noteable_id": n.mr.id, "noteable_type": "MergeRequest", "project_id": n.mr.project.id,
-        "resolvable": n.diff, "resolved": False if n.diff else None, "confidential": False, "internal": False,
-        "noteable_iid": n.mr.iid, "commands_changes": {},
+        "id": n.id,
+        "type": "DiffNote" if n.diff else None,
+        "body": n.body,
+        "attachment": None,
+        "author": n.author.gitlab(),
+        "created_at": fmt_gitlab(n.at),
+        "updated_at": fmt_gitlab(n.at),
+        "system": n.system,
+        "noteable_id": n.mr.id,
+        "noteable_type": "MergeRequest",
+        "project_id": n.mr.project.id,
+        "resolvable": n.diff,
+        "resolved": False if n.diff else None,
+        "confidential": False,
+        "internal": False,
+        "noteable_iid": n.mr.iid,
+        "commands_changes": {},
     }
 
 
 def commit_doc(mr: MRPlan, sha: str, t: dt.datetime, n: int) -> dict:
-    title = f"{mr.issue_key} {mr.title}" if (mr.issue_key and n == 0 and mr.key_placement == "title") else (
-        mr.title if n == 0 else f"Address review feedback ({n})")
+    title = (
+        f"{mr.issue_key} {mr.title}"
+        if (mr.issue_key and n == 0 and mr.key_placement == "title")
+        else (mr.title if n == 0 else f"Address review feedback ({n})")
+    )
     a = mr.author
     return {
-        "id": sha, "short_id": sha[:8], "created_at": fmt_gitlab(t), "parent_ids": [], "title": title,
-        "message": title + "\n", "author_name": a.display_name, "author_email": a.email,
-        "authored_date": fmt_gitlab(t), "committer_name": a.display_name, "committer_email": a.email,
-        "committed_date": fmt_gitlab(t), "trailers": {}, "web_url": f"{mr.project.web_url}/-/commit/{sha}",
+        "id": sha,
+        "short_id": sha[:8],
+        "created_at": fmt_gitlab(t),
+        "parent_ids": [],
+        "title": title,
+        "message": title + "\n",
+        "author_name": a.display_name,
+        "author_email": a.email,
+        "authored_date": fmt_gitlab(t),
+        "committer_name": a.display_name,
+        "committer_email": a.email,
+        "committed_date": fmt_gitlab(t),
+        "trailers": {},
+        "web_url": f"{mr.project.web_url}/-/commit/{sha}",
     }
 
 
 def _status_doc(status: str) -> dict:
-    return {"icon": f"status_{status}", "text": status.capitalize(), "label": status, "group": status,
-            "tooltip": status, "has_details": True, "details_path": "", "illustration": None}
+    return {
+        "icon": f"status_{status}",
+        "text": status.capitalize(),
+        "label": status,
+        "group": status,
+        "tooltip": status,
+        "has_details": True,
+        "details_path": "",
+        "illustration": None,
+    }
 
 
 def pipeline_doc(p: Pipeline) -> dict:
     return {
-        "id": p.id, "iid": p.iid, "project_id": p.project.id, "sha": p.sha, "ref": p.ref, "status": p.status,
-        "source": p.source, "created_at": fmt_gitlab(p.created), "updated_at": fmt_gitlab(p.finished),
-        "web_url": f"{p.project.web_url}/-/pipelines/{p.id}", "before_sha": "0" * 40, "tag": False,
-        "yaml_errors": None, "user": p.user.gitlab(), "started_at": fmt_gitlab(p.started),
-        "finished_at": fmt_gitlab(p.finished), "committed_at": None,
-        "duration": int((p.finished - p.started).total_seconds()), "queued_duration": 2, "coverage": None,
-        "detailed_status": _status_doc(p.status), "name": None,
+        "id": p.id,
+        "iid": p.iid,
+        "project_id": p.project.id,
+        "sha": p.sha,
+        "ref": p.ref,
+        "status": p.status,
+        "source": p.source,
+        "created_at": fmt_gitlab(p.created),
+        "updated_at": fmt_gitlab(p.finished),
+        "web_url": f"{p.project.web_url}/-/pipelines/{p.id}",
+        "before_sha": "0" * 40,
+        "tag": False,
+        "yaml_errors": None,
+        "user": p.user.gitlab(),
+        "started_at": fmt_gitlab(p.started),
+        "finished_at": fmt_gitlab(p.finished),
+        "committed_at": None,
+        "duration": int((p.finished - p.started).total_seconds()),
+        "queued_duration": 2,
+        "coverage": None,
+        "detailed_status": _status_doc(p.status),
+        "name": None,
     }
 
 
@@ -386,14 +584,29 @@ def job_doc(j: Job, p: Pipeline) -> dict:
     dur = (j.finished - j.started).total_seconds() if j.started and j.finished else None
     queued = (j.started - j.created).total_seconds() if j.started else None
     return {
-        "id": j.id, "status": j.status, "stage": j.stage, "name": j.name, "ref": p.ref, "tag": False,
-        "coverage": None, "allow_failure": False, "created_at": fmt_gitlab(j.created),
-        "started_at": _ts(j.started), "finished_at": _ts(j.finished), "erased_at": None,
-        "duration": None if dur is None else round(dur, 3), "queued_duration": None if queued is None else round(
-            queued, 3), "user": p.user.gitlab(), "failure_reason": j.failure_reason, "retried": j.retried,
+        "id": j.id,
+        "status": j.status,
+        "stage": j.stage,
+        "name": j.name,
+        "ref": p.ref,
+        "tag": False,
+        "coverage": None,
+        "allow_failure": False,
+        "created_at": fmt_gitlab(j.created),
+        "started_at": _ts(j.started),
+        "finished_at": _ts(j.finished),
+        "erased_at": None,
+        "duration": None if dur is None else round(dur, 3),
+        "queued_duration": None if queued is None else round(queued, 3),
+        "user": p.user.gitlab(),
+        "failure_reason": j.failure_reason,
+        "retried": j.retried,
         "commit": {"id": p.sha, "short_id": p.sha[:8]},
         "pipeline": {"id": p.id, "project_id": p.project.id, "ref": p.ref, "sha": p.sha, "status": p.status},
-        "web_url": f"{p.project.web_url}/-/jobs/{j.id}", "artifacts": [], "runner": None, "tag_list": [],
+        "web_url": f"{p.project.web_url}/-/jobs/{j.id}",
+        "artifacts": [],
+        "runner": None,
+        "tag_list": [],
         "artifacts_expire_at": None,
     }
 
@@ -403,15 +616,33 @@ def deployment_doc(d: Deployment) -> dict:
     status = "success" if j.status == "success" else "failed"
     finished = j.finished or p.finished
     return {
-        "id": d.id, "iid": d.iid, "ref": p.ref, "sha": p.sha, "status": status,
-        "created_at": fmt_gitlab(p.created), "updated_at": fmt_gitlab(finished),
-        "finished_at": fmt_gitlab(finished) if status == "success" else None, "user": d.user.gitlab(),
-        "environment": {"id": d.env_id, "name": d.env_name, "slug": d.env_name, "tier": d.tier,
-                        "external_url": f"https://{d.env_name}.{d.project.name}.acme.io"},
-        "deployable": {"id": j.id, "status": j.status, "stage": j.stage, "name": j.name, "ref": p.ref,
-                       "created_at": fmt_gitlab(j.created), "started_at": _ts(j.started),
-                       "finished_at": _ts(j.finished),
-                       "pipeline": {"id": p.id, "sha": p.sha, "ref": p.ref, "status": p.status}},
+        "id": d.id,
+        "iid": d.iid,
+        "ref": p.ref,
+        "sha": p.sha,
+        "status": status,
+        "created_at": fmt_gitlab(p.created),
+        "updated_at": fmt_gitlab(finished),
+        "finished_at": fmt_gitlab(finished) if status == "success" else None,
+        "user": d.user.gitlab(),
+        "environment": {
+            "id": d.env_id,
+            "name": d.env_name,
+            "slug": d.env_name,
+            "tier": d.tier,
+            "external_url": f"https://{d.env_name}.{d.project.name}.acme.io",
+        },
+        "deployable": {
+            "id": j.id,
+            "status": j.status,
+            "stage": j.stage,
+            "name": j.name,
+            "ref": p.ref,
+            "created_at": fmt_gitlab(j.created),
+            "started_at": _ts(j.started),
+            "finished_at": _ts(j.finished),
+            "pipeline": {"id": p.id, "sha": p.sha, "ref": p.ref, "status": p.status},
+        },
     }
 
 
@@ -423,13 +654,16 @@ def gitlab_records(g: GitlabSim) -> Iterator[RawRecord]:
     notes_by_mr: dict[int, list[Note]] = {}
     for n in g.notes:
         notes_by_mr.setdefault(n.mr.id, []).append(n)
+    n_notes = {mr_id: sum(1 for n in notes if not n.system) for mr_id, notes in notes_by_mr.items()}
     for mr in sim.mrs:
         if mr.created >= at:
             continue
-        doc = mr_doc(mr, at, sum(1 for n in notes_by_mr.get(mr.id, ()) if not n.system))
+        doc = mr_doc(mr, at, n_notes.get(mr.id, 0))
         if doc["updated_at"] < fmt_gitlab(start):
             continue  # finished before the window
-        last[mr.project.id] = max(last[mr.project.id], max(t for t in [mr.created, *mr.commit_times] if t < at))
+        last[mr.project.id] = max(
+            last[mr.project.id], max(t for t in [mr.created, *mr.commit_times] if t < at)
+        )
         pid = str(mr.project.id)
         yield RawRecord("gitlab_merge_requests", doc, pid)
         if rng.random() < 0.03 and (mr.merged or mr.closed):  # an older version delivered after the newer one
@@ -439,7 +673,7 @@ def gitlab_records(g: GitlabSim) -> Iterator[RawRecord]:
             yield RawRecord("gitlab_mr_notes", note_doc(n), str(mr.id))
             if rng.random() < 0.01:
                 yield RawRecord("gitlab_mr_notes", note_doc(n), str(mr.id))
-        for k, (t, sha) in enumerate(zip(mr.commit_times, mr.shas)):
+        for k, (t, sha) in enumerate(zip(mr.commit_times, mr.shas, strict=False)):
             if t < at:
                 yield RawRecord("gitlab_mr_commits", commit_doc(mr, sha, t, k), str(mr.id))
     for p in g.pipelines:
@@ -455,7 +689,12 @@ def gitlab_records(g: GitlabSim) -> Iterator[RawRecord]:
         yield RawRecord("gitlab_deployments", deployment_doc(d), str(d.project.id))
         if d.link_mrs and d.tier == "production" and d.job.status == "success":
             for mr in d.mrs:
-                yield RawRecord("gitlab_deployment_merge_requests", mr_doc(mr, at, 0), str(d.id))
+                yield RawRecord(
+                    "gitlab_deployment_merge_requests", mr_doc(mr, at, n_notes.get(mr.id, 0)), str(d.id)
+                )
     for project in team.projects:
-        yield RawRecord("gitlab_projects", project_doc(project, team.slug, team.name, team.group_id,
-                                                       last[project.id]), None)
+        yield RawRecord(
+            "gitlab_projects",
+            project_doc(project, team.slug, team.name, team.group_id, last[project.id]),
+            None,
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from generator.org import GitlabProject, Person
 
@@ -13,8 +14,14 @@ STRIDE = 10_000_000
 class IdAlloc:
     """Deterministic, team-ranged ids so teams can be generated independently (streaming)."""
 
-    BASES = {"mr": 1_000_000, "note": 5_000_000, "pipeline": 2_000_000, "job": 8_000_000,
-             "deployment": 3_000_000, "env": 4_000}
+    BASES: ClassVar[dict[str, int]] = {
+        "mr": 1_000_000,
+        "note": 5_000_000,
+        "pipeline": 2_000_000,
+        "job": 8_000_000,
+        "deployment": 3_000_000,
+        "env": 4_000,
+    }
 
     def __init__(self, team_idx: int) -> None:
         self.team_idx = team_idx

@@ -14,8 +14,18 @@ JIRA_BASE = "https://acme.atlassian.net"
 GITLAB_BASE = "https://gitlab.acme.io"
 GITLAB_GROUP = "acme"
 
-TEAM_NAMES = ("Payments", "Checkout", "Platform", "Search", "Mobile",
-              "Identity", "Data", "Growth", "Infra", "Notifications")
+TEAM_NAMES = (
+    "Payments",
+    "Checkout",
+    "Platform",
+    "Search",
+    "Mobile",
+    "Identity",
+    "Data",
+    "Growth",
+    "Infra",
+    "Notifications",
+)
 PROJECT_KEYS = ("PAY", "CHK", "PLAT", "SRCH", "MOB", "IDN", "DATA", "GRW", "INF", "NOTI")
 OPS_KEY = "OPS"
 OPS_PROJECT_ID = "10999"
@@ -24,12 +34,74 @@ MAX_TEAMS = 4000
 SERVICES = ("api", "web", "worker", "gateway", "ledger", "sync", "admin", "events", "scheduler", "ui")
 PROD_ENV_NAMES = ("production", "prod", "prod-eu")
 
-FIRST = ("Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kira", "Liam",
-         "Maya", "Nils", "Olga", "Pavel", "Quinn", "Rosa", "Sami", "Tara", "Umar", "Vera", "Wei", "Ximena",
-         "Yusuf", "Zoe", "Aron", "Bea", "Carl", "Dana", "Emil", "Fay", "Gil", "Hana", "Ivo", "Jade")
-LAST = ("Novak", "Okafor", "Lindqvist", "Moreau", "Tanaka", "Schmidt", "Rossi", "Kowalski", "Haddad",
-        "Silva", "Nguyen", "Petrov", "Jensen", "Garcia", "Müller", "Dubois", "Costa", "Ivanova", "Kim",
-        "Larsen", "Mendes", "Brennan", "Sato", "Fischer", "Horvat", "Yilmaz", "Andersen", "Baker")
+FIRST = (
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kira",
+    "Liam",
+    "Maya",
+    "Nils",
+    "Olga",
+    "Pavel",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wei",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Aron",
+    "Bea",
+    "Carl",
+    "Dana",
+    "Emil",
+    "Fay",
+    "Gil",
+    "Hana",
+    "Ivo",
+    "Jade",
+)
+LAST = (
+    "Novak",
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Tanaka",
+    "Schmidt",
+    "Rossi",
+    "Kowalski",
+    "Haddad",
+    "Silva",
+    "Nguyen",
+    "Petrov",
+    "Jensen",
+    "Garcia",
+    "Müller",
+    "Dubois",
+    "Costa",
+    "Ivanova",
+    "Kim",
+    "Larsen",
+    "Mendes",
+    "Brennan",
+    "Sato",
+    "Fischer",
+    "Horvat",
+    "Yilmaz",
+    "Andersen",
+    "Baker",
+)
 
 
 def slugify(name: str) -> str:
@@ -89,10 +161,12 @@ class Person:
 
 
 BOTS = {
-    "renovate": Person(stable_hex("bot", "renovate"), "Renovate Bot", "renovate@acme.io", 90001,
-                       "renovate-bot", bot=True),
-    "gitlab": Person(stable_hex("bot", "gitlab"), "GitLab Bot", "gitlab-bot@acme.io", 90002,
-                     "gitlab-bot", bot=True),
+    "renovate": Person(
+        stable_hex("bot", "renovate"), "Renovate Bot", "renovate@acme.io", 90001, "renovate-bot", bot=True
+    ),
+    "gitlab": Person(
+        stable_hex("bot", "gitlab"), "GitLab Bot", "gitlab-bot@acme.io", 90002, "gitlab-bot", bot=True
+    ),
 }
 
 
@@ -115,10 +189,29 @@ class Workflow:
 
 WORKFLOWS = (
     Workflow("W1", "To Do", "In Progress", "Code Review", ("QA",), "Done", "Blocked", "Won't Do"),
-    Workflow("W2", "Backlog", "Doing", "In Review", ("Ready for QA", "Testing"), "Closed", "On Hold",
-             "Cancelled", selected="Selected for Development", scrum=False),
-    Workflow("W3", "Open", "in-progress", "Peer Review", ("Ready for Release",), "Resolved", "Blocked",
-             "Won't Do", reopened="Reopened"),
+    Workflow(
+        "W2",
+        "Backlog",
+        "Doing",
+        "In Review",
+        ("Ready for QA", "Testing"),
+        "Closed",
+        "On Hold",
+        "Cancelled",
+        selected="Selected for Development",
+        scrum=False,
+    ),
+    Workflow(
+        "W3",
+        "Open",
+        "in-progress",
+        "Peer Review",
+        ("Ready for Release",),
+        "Resolved",
+        "Blocked",
+        "Won't Do",
+        reopened="Reopened",
+    ),
 )
 INCIDENT_STATUSES = ("Open", "Investigating", "Mitigated", "Resolved")
 
@@ -149,8 +242,11 @@ STATUSES: dict[str, tuple[str, str, str]] = {
     "Investigating": ("10030", "indeterminate", "in_progress"),
     "Mitigated": ("10031", "indeterminate", "waiting"),
 }
-CATEGORY_NAMES = {"new": ("2", "To Do", "blue-gray"), "indeterminate": ("4", "In Progress", "yellow"),
-                  "done": ("3", "Done", "green")}
+CATEGORY_NAMES = {
+    "new": ("2", "To Do", "blue-gray"),
+    "indeterminate": ("4", "In Progress", "yellow"),
+    "done": ("3", "Done", "green"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,17 +326,32 @@ def build_team(seed: int, idx: int, size: int) -> Team:
             username += str(i)
         used.add(username)
         gid = 1000 + idx * 1000 + i
-        people.append(Person(stable_hex(seed, slug, i), f"{first} {last}", f"{username}@acme.io", gid, username))
+        people.append(
+            Person(stable_hex(seed, slug, i), f"{first} {last}", f"{username}@acme.io", gid, username)
+        )
     n_projects = 1 + rng.randrange(3)
     services = rng.sample(SERVICES, n_projects)
     projects = []
     for p, svc in enumerate(services):
         created = dt.datetime(2021, 1, 4, tzinfo=UTC) + dt.timedelta(days=rng.randrange(900), hours=10)
-        projects.append(GitlabProject(
-            id=1000 + idx * 10 + p, name=svc, path_with_namespace=f"{GITLAB_GROUP}/{slug}/{svc}",
-            prod_env=PROD_ENV_NAMES[(idx + p) % len(PROD_ENV_NAMES)], created_at=created))
-    return Team(idx=idx, name=name, slug=slug, key=team_key(idx), workflow=WORKFLOWS[idx % 3],
-                engineers=tuple(people), projects=tuple(projects))
+        projects.append(
+            GitlabProject(
+                id=1000 + idx * 10 + p,
+                name=svc,
+                path_with_namespace=f"{GITLAB_GROUP}/{slug}/{svc}",
+                prod_env=PROD_ENV_NAMES[(idx + p) % len(PROD_ENV_NAMES)],
+                created_at=created,
+            )
+        )
+    return Team(
+        idx=idx,
+        name=name,
+        slug=slug,
+        key=team_key(idx),
+        workflow=WORKFLOWS[idx % 3],
+        engineers=tuple(people),
+        projects=tuple(projects),
+    )
 
 
 def team_slugs(teams: int) -> list[str]:

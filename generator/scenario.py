@@ -50,7 +50,9 @@ class Scenario:
             if e.team not in known:
                 raise ScenarioError(f"{e.id}: unknown team {e.team!r} (teams: {', '.join(slugs)})")
             if e.from_week > weeks or (e.to_week is not None and e.to_week > weeks):
-                raise ScenarioError(f"{e.id}: weeks {e.from_week}..{e.to_week} outside the {weeks}-week window")
+                raise ScenarioError(
+                    f"{e.id}: weeks {e.from_week}..{e.to_week} outside the {weeks}-week window"
+                )
 
 
 def _int(raw: Any, what: str, minimum: int = 1) -> int:
@@ -64,7 +66,8 @@ def _parse_change(raw: Any, n: int, intervention: bool) -> Effect:
     if not isinstance(raw, dict):
         raise ScenarioError(f"{section}[{n}] must be a mapping")
     allowed = {"id", "team", "knob", "value", "description"} | (
-        {"kind", "start_week", "end_week"} if intervention else {"from_week", "to_week"})
+        {"kind", "start_week", "end_week"} if intervention else {"from_week", "to_week"}
+    )
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ScenarioError(f"{section}[{n}]: unknown keys {unknown}")
@@ -84,16 +87,25 @@ def _parse_change(raw: Any, n: int, intervention: bool) -> Effect:
     end = None if end_raw is None else _int(end_raw, f"{eid}: {end_key}")
     if end is not None and end < start:
         raise ScenarioError(f"{eid}: {end_key} ({end}) before {start_key} ({start})")
-    return Effect(id=eid, team=str(raw["team"]), knob=knob, value=float(value), from_week=start, to_week=end,
-                  description=str(raw.get("description", "")), kind=str(raw.get("kind", "effect")),
-                  is_intervention=intervention)
+    return Effect(
+        id=eid,
+        team=str(raw["team"]),
+        knob=knob,
+        value=float(value),
+        from_week=start,
+        to_week=end,
+        description=str(raw.get("description", "")),
+        kind=str(raw.get("kind", "effect")),
+        is_intervention=intervention,
+    )
 
 
 def parse_scenario(data: Any) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError("scenario must be a YAML mapping")
-    unknown = sorted(set(data) - {"name", "description", "weeks", "teams", "engineers", "effects",
-                                  "interventions"})
+    unknown = sorted(
+        set(data) - {"name", "description", "weeks", "teams", "engineers", "effects", "interventions"}
+    )
     if unknown:
         raise ScenarioError(f"unknown top-level keys {unknown}")
     effects_raw = data.get("effects") or []
@@ -110,11 +122,14 @@ def parse_scenario(data: Any) -> Scenario:
     teams = data.get("teams")
     engineers = data.get("engineers")
     scenario = Scenario(
-        name=str(data.get("name", "unnamed")), description=str(data.get("description", "")).strip(),
+        name=str(data.get("name", "unnamed")),
+        description=str(data.get("description", "")).strip(),
         weeks=None if weeks is None else _int(weeks, "weeks"),
         teams=None if teams is None else _int(teams, "teams"),
         engineers=None if engineers is None else _int(engineers, "engineers"),
-        effects=effects, interventions=interventions)
+        effects=effects,
+        interventions=interventions,
+    )
     if scenario.weeks is not None:
         for e in scenario.all_changes:
             if e.from_week > scenario.weeks or (e.to_week is not None and e.to_week > scenario.weeks):
@@ -133,7 +148,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 @dataclass
 class KnobSchedule:
-    """Effective knob values for one team over time (baseline × effects × interventions)."""
+    """Effective knob values for one team over time (baseline * effects * interventions)."""
 
     window: Window
     baseline: dict[str, float]

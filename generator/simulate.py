@@ -18,14 +18,61 @@ CHORE_MRS_PER_ENGINEER_WEEK = 0.1
 RENOVATE_MRS_PER_PROJECT_WEEK = 0.5
 SPRINT_DAYS = 14
 
-VERBS = ("Add", "Fix", "Refactor", "Improve", "Remove", "Support", "Migrate", "Validate", "Cache", "Expose",
-         "Document", "Harden", "Speed up", "Split", "Retry")
-OBJECTS = ("payment webhook", "login form", "search ranking", "order export", "rate limiter", "audit log",
-           "feature flag", "session store", "invoice PDF", "push token refresh", "config loader", "health check",
-           "retry policy", "pagination", "CSV import", "user settings page", "metrics endpoint", "cart totals",
-           "email templates", "db migration", "API client", "error banner", "timeout handling", "admin filters")
+VERBS = (
+    "Add",
+    "Fix",
+    "Refactor",
+    "Improve",
+    "Remove",
+    "Support",
+    "Migrate",
+    "Validate",
+    "Cache",
+    "Expose",
+    "Document",
+    "Harden",
+    "Speed up",
+    "Split",
+    "Retry",
+)
+OBJECTS = (
+    "payment webhook",
+    "login form",
+    "search ranking",
+    "order export",
+    "rate limiter",
+    "audit log",
+    "feature flag",
+    "session store",
+    "invoice PDF",
+    "push token refresh",
+    "config loader",
+    "health check",
+    "retry policy",
+    "pagination",
+    "CSV import",
+    "user settings page",
+    "metrics endpoint",
+    "cart totals",
+    "email templates",
+    "db migration",
+    "API client",
+    "error banner",
+    "timeout handling",
+    "admin filters",
+)
 LABELS = ("backend", "frontend", "tech-debt", "customer", "security", "performance", "api", "ux")
-DEPENDENCIES = ("lodash", "requests", "django", "react", "pydantic", "jest", "go-redis", "spring-boot", "axios")
+DEPENDENCIES = (
+    "lodash",
+    "requests",
+    "django",
+    "react",
+    "pydantic",
+    "jest",
+    "go-redis",
+    "spring-boot",
+    "axios",
+)
 
 
 @dataclass
@@ -53,9 +100,13 @@ def team_params(seed: int, team: Team, baseline: dict[str, float]) -> TeamParams
     knobs = dict(baseline)
     for k in ("ci_flaky_rate", "ci_failure_rate", "blocked_probability", "incident_rate"):
         knobs[k] = round(baseline[k] * rng.uniform(0.75, 1.25), 4)
-    return TeamParams(review_pickup_hours=rng.uniform(3.0, 5.0), review_duration_hours=rng.uniform(4.0, 7.0),
-                      dev_median_hours=rng.uniform(10.0, 16.0), deploy_delay_hours=rng.uniform(4.0, 12.0),
-                      knobs=knobs)
+    return TeamParams(
+        review_pickup_hours=rng.uniform(3.0, 5.0),
+        review_duration_hours=rng.uniform(4.0, 7.0),
+        dev_median_hours=rng.uniform(10.0, 16.0),
+        deploy_delay_hours=rng.uniform(4.0, 12.0),
+        knobs=knobs,
+    )
 
 
 def poisson(rng: Random, lam: float) -> int:
@@ -117,8 +168,9 @@ class TeamSim:
         self.mrs.sort(key=lambda m: (m.created, m.id))
         return self
 
-    def _work_time_in_week(self, monday: dt.date) -> dt.datetime:
-        day = monday + dt.timedelta(days=self.rng.randrange(5))
+    def _work_time_in_week(self, first_day: dt.date) -> dt.datetime:
+        days = [first_day + dt.timedelta(days=d) for d in range(7)]
+        day = self.rng.choice([d for d in days if d.weekday() < 5])
         return at_hour(day, 9 + self.rng.random() * 9)
 
     def _sim_issue(self, created: dt.datetime) -> None:
@@ -130,17 +182,24 @@ class TeamSim:
         priority = "Medium" if r < 0.6 else "High" if r < 0.8 else "Low" if r < 0.95 else "Highest"
         summary = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)}"
         labels = sorted(rng.sample(LABELS, rng.choice((0, 1, 1, 2))))
-        issue = IssuePlan(id=10000 + self.team.idx * 100_000 + num, key=f"{self.team.key}-{num}",
-                          issuetype=itype, summary=summary, priority=priority, labels=labels, created=created,
-                          reporter=rng.choice(self.team.engineers),
-                          description=f"As a user I want to {summary.lower()} so that things work better.")
+        issue = IssuePlan(
+            id=10000 + self.team.idx * 100_000 + num,
+            key=f"{self.team.key}-{num}",
+            issuetype=itype,
+            summary=summary,
+            priority=priority,
+            labels=labels,
+            created=created,
+            reporter=rng.choice(self.team.engineers),
+            description=f"As a user I want to {summary.lower()} so that things work better.",
+        )
         self.issues.append(issue)
         st = issue.statuses
         st.append((created, wf.todo))
         if rng.random() < 0.05:  # cancelled straight from the backlog
             self._finish(issue, add_work_hours(created, rng.expovariate(1 / 40)), wf.cancelled)
             return
-        wait = rng.expovariate(1 / 30)
+        wait = rng.expovariate(1 / 30) if rng.random() > 0.15 else rng.expovariate(1 / 150)  # some wait long
         if wf.selected:
             st.append((add_work_hours(created, wait * 0.6), wf.selected))
         start = add_work_hours(created, wait)
@@ -157,7 +216,7 @@ class TeamSim:
             dev += self._block(issue, start, dev)
         dev_end = add_work_hours(start, dev)
         t = dev_end
-        p_mr = {"Story": 0.62, "Bug": 0.55, "Task": 0.25}[itype]
+        p_mr = {"Story": 0.56, "Bug": 0.5, "Task": 0.2}[itype]
         if rng.random() < p_mr:
             author = assignee or rng.choice(self.team.engineers)
             k = 1 if rng.random() < 0.72 else 2 if rng.random() < 0.7 else 3
@@ -217,8 +276,9 @@ class TeamSim:
         self._iids[project_id] = self._iids.get(project_id, 0) + 1
         return self._iids[project_id]
 
-    def _review(self, ready: dt.datetime, reviewer_pool: tuple[Person, ...], author: Person
-                ) -> tuple[Person, dt.datetime, dt.datetime, dt.datetime]:
+    def _review(
+        self, ready: dt.datetime, reviewer_pool: tuple[Person, ...], author: Person
+    ) -> tuple[Person, dt.datetime, dt.datetime, dt.datetime]:
         rng, s, p = self.rng, self.sched, self.params
         reviewer = rng.choice([e for e in reviewer_pool if e != author] or list(reviewer_pool))
         pickup = rng.expovariate(1 / p.review_pickup_hours) * s.at("review_pickup_multiplier", ready)
@@ -228,19 +288,45 @@ class TeamSim:
         merged = add_work_hours(approved, rng.uniform(0.1, 1.5))
         return reviewer, first, approved, merged
 
-    def _new_mr(self, kind: str, author: Person, title: str, branch: str, description: str,
-                created: dt.datetime, ready: dt.datetime, draft: bool, work_start: dt.datetime) -> MRPlan:
+    def _new_mr(
+        self,
+        kind: str,
+        author: Person,
+        title: str,
+        branch: str,
+        description: str,
+        created: dt.datetime,
+        ready: dt.datetime,
+        draft: bool,
+        work_start: dt.datetime,
+    ) -> MRPlan:
         rng = self.rng
         project = rng.choice(self.team.projects)
         reviewer, first, approved, merged = self._review(ready, self.team.engineers, author)
         closed = None
         if rng.random() < 0.04:  # abandoned
             closed, merged, approved = add_work_hours(first, rng.uniform(1, 20)), None, None
-        mr = MRPlan(id=self.ids.next("mr"), iid=self._iid(project.id), project=project, author=author, kind=kind,
-                    title=title, source_branch=branch, description=description, created=created, ready=ready,
-                    draft=draft, reviewer=reviewer, first_review=first, approved=approved, merged=merged,
-                    closed=closed, additions=int(rng.lognormvariate(4, 1.1)) + 1,
-                    deletions=int(rng.lognormvariate(3, 1.1)), files=1 + int(rng.expovariate(1 / 4)))
+        mr = MRPlan(
+            id=self.ids.next("mr"),
+            iid=self._iid(project.id),
+            project=project,
+            author=author,
+            kind=kind,
+            title=title,
+            source_branch=branch,
+            description=description,
+            created=created,
+            ready=ready,
+            draft=draft,
+            reviewer=reviewer,
+            first_review=first,
+            approved=approved,
+            merged=merged,
+            closed=closed,
+            additions=int(rng.lognormvariate(4, 1.1)) + 1,
+            deletions=int(rng.lognormvariate(3, 1.1)),
+            files=1 + int(rng.expovariate(1 / 4)),
+        )
         n_commits = 1 + min(int(rng.expovariate(1 / 1.5)), 6)
         span = max((ready - work_start).total_seconds(), 60.0)
         times = sorted(work_start + dt.timedelta(seconds=rng.uniform(0, span)) for _ in range(n_commits))
@@ -260,8 +346,9 @@ class TeamSim:
         self.mrs.append(mr)
         return mr
 
-    def _feature_mr(self, issue: IssuePlan, author: Person, start: dt.datetime, ready: dt.datetime, j: int
-                    ) -> MRPlan:
+    def _feature_mr(
+        self, issue: IssuePlan, author: Person, start: dt.datetime, ready: dt.datetime, j: int
+    ) -> MRPlan:
         rng = self.rng
         draft = rng.random() < 0.3
         created = add_work_hours(start, rng.uniform(0.3, 2.0)) if draft else ready
@@ -289,20 +376,41 @@ class TeamSim:
     def _chore_mr(self, created: dt.datetime) -> None:
         rng = self.rng
         author = rng.choice(self.team.engineers)
-        title = f"{rng.choice(('Fix flaky test in', 'Bump timeout for', 'Tidy up', 'Log more context in'))} " \
-                f"{rng.choice(OBJECTS)}"
-        self._new_mr("chore", author, title, f"{author.username.split('.')[0]}/{short_slug(title)}",
-                     "Small fix, no ticket.", created, created, False, created - dt.timedelta(hours=2))
+        title = (
+            f"{rng.choice(('Fix flaky test in', 'Bump timeout for', 'Tidy up', 'Log more context in'))} "
+            f"{rng.choice(OBJECTS)}"
+        )
+        self._new_mr(
+            "chore",
+            author,
+            title,
+            f"{author.username.split('.')[0]}/{short_slug(title)}",
+            "Small fix, no ticket.",
+            created,
+            created,
+            False,
+            created - dt.timedelta(hours=2),
+        )
 
     def _renovate_mr(self, monday: dt.date) -> None:
         rng = self.rng
         bot = BOTS["renovate"]
         dep = rng.choice(DEPENDENCIES)
         version = f"{rng.randrange(1, 9)}.{rng.randrange(0, 30)}.{rng.randrange(0, 10)}"
-        created = at_hour(monday + dt.timedelta(days=5 + rng.randrange(2)), 2 + rng.random() * 4)  # weekend
-        mr = self._new_mr("renovate", bot, f"chore(deps): update dependency {dep} to v{version}",
-                          f"renovate/{dep}-{version.split('.')[0]}.x", f"This MR updates `{dep}` to `v{version}`.",
-                          created, created, False, created - dt.timedelta(minutes=5))
+        created = at_hour(
+            monday + dt.timedelta(days=(5 - monday.weekday()) % 7 + rng.randrange(2)), 2 + rng.random() * 4
+        )  # weekend
+        mr = self._new_mr(
+            "renovate",
+            bot,
+            f"chore(deps): update dependency {dep} to v{version}",
+            f"renovate/{dep}-{version.split('.')[0]}.x",
+            f"This MR updates `{dep}` to `v{version}`.",
+            created,
+            created,
+            False,
+            created - dt.timedelta(minutes=5),
+        )
         mr.labels = ["dependencies"]
 
     # ------------------------------------------------------------------ sprints
@@ -318,9 +426,17 @@ class TeamSim:
                 break
             end = start + dt.timedelta(days=SPRINT_DAYS - 3, hours=8)  # Friday 17:00 of week two
             sid = 1000 + team.idx * 1000 + k + 1
-            sprints.append(Sprint(id=sid, name=f"{team.key} Sprint {k + 1}", board_id=team.board_id, start=start,
-                                  end=end, complete=end + dt.timedelta(minutes=30 + rng.randrange(120)),
-                                  goal=f"Deliver {rng.choice(OBJECTS)}"))
+            sprints.append(
+                Sprint(
+                    id=sid,
+                    name=f"{team.key} Sprint {k + 1}",
+                    board_id=team.board_id,
+                    start=start,
+                    end=end,
+                    complete=end + dt.timedelta(minutes=30 + rng.randrange(120)),
+                    goal=f"Deliver {rng.choice(OBJECTS)}",
+                )
+            )
             k += 1
         self.sprints = sprints
         member: dict[int, tuple[int, ...]] = {}
@@ -349,20 +465,31 @@ class TeamSim:
                     continue
                 late = issue.started is not None and (issue.started - sp.start).days >= 3
                 if issue.created < planning and not (late and rng.random() < 0.5):
-                    change(issue, planning, member.get(issue.id, ()) + (sp.id,))
+                    change(issue, planning, (*member.get(issue.id, ()), sp.id))
                     planned += 1
                 else:  # scope added after the sprint started
-                    t = max(issue.created, (issue.started or sp.start) - dt.timedelta(minutes=rng.randrange(5, 90)))
-                    change(issue, max(t, sp.start + dt.timedelta(minutes=5)), member.get(issue.id, ()) + (sp.id,))
+                    t = max(
+                        issue.created,
+                        (issue.started or sp.start) - dt.timedelta(minutes=rng.randrange(5, 90)),
+                    )
+                    change(
+                        issue, max(t, sp.start + dt.timedelta(minutes=5)), (*member.get(issue.id, ()), sp.id)
+                    )
             ratio = self.sched.at("sprint_overcommit_ratio", sp.start)
             extra = max(0, round(planned * (ratio - 1.0)))
-            pool = [i for i in issues if i.id not in member and i.created < planning
-                    and (homes[i.id] is None or homes[i.id] > n)
-                    and (i.finished is None or i.finished > sp.end)]
+            pool = [
+                i
+                for i in issues
+                if i.id not in member
+                and i.created < planning
+                and (homes[i.id] is None or homes[i.id] > n)
+                and (i.finished is None or i.finished > sp.end)
+            ]
             rng.shuffle(pool)
             for issue in pool[:extra]:
                 change(issue, planning, (sp.id,))
-            for issue in pool[extra:extra + (1 if rng.random() < 0.6 else 0)]:  # planned then removed mid-sprint
+            removed = rng.choice((0, 1, 1, 2))
+            for issue in pool[extra : extra + removed]:  # planned, then removed mid-sprint
                 change(issue, planning, (sp.id,))
                 change(issue, sp.start + dt.timedelta(days=rng.randrange(2, 8), hours=rng.random() * 6), ())
             if n + 1 < len(sprints):  # carry-over of unfinished work at sprint completion
@@ -370,4 +497,4 @@ class TeamSim:
                 for iid, ids in list(member.items()):
                     issue = by_id[iid]
                     if ids and ids[-1] == sp.id and (issue.finished is None or issue.finished > sp.end):
-                        change(issue, sp.complete, ids + (nxt.id,))
+                        change(issue, sp.complete, (*ids, nxt.id))

@@ -1,4 +1,4 @@
-"""JSON-lines files, one per raw table: ``<table>.jsonl`` with ``{"parent_id": ..., "payload": ...}`` lines."""
+"""JSON-lines files, one per raw table: `<table>.jsonl` with `{"parent_id": ..., "payload": ...}` lines."""
 
 from __future__ import annotations
 
@@ -22,8 +22,13 @@ def write_jsonl(records: Iterable[RawRecord], out_dir: str | Path) -> dict[str, 
         for rec in records:
             if rec.table not in handles:
                 raise ValueError(f"unknown raw table {rec.table!r}")
-            handles[rec.table].write(json.dumps({"parent_id": rec.parent_id, "payload": rec.payload},
-                                                ensure_ascii=False, separators=(",", ":")))
+            handles[rec.table].write(
+                json.dumps(
+                    {"parent_id": rec.parent_id, "payload": rec.payload},
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
+            )
             handles[rec.table].write("\n")
             counts[rec.table] += 1
     finally:
@@ -44,13 +49,3 @@ def read_jsonl(out_dir: str | Path) -> Iterator[RawRecord]:
                 if line.strip():
                     row = json.loads(line)
                     yield RawRecord(t, row["payload"], row.get("parent_id"))
-
-
-def write_ground_truth(gt: dict, path: str | Path) -> Path:
-    """Write the ground truth as JSON; ``path`` may be a directory (then ``ground_truth.json`` inside it)."""
-    p = Path(path)
-    if p.is_dir() or p.suffix != ".json":
-        p.mkdir(parents=True, exist_ok=True)
-        p = p / "ground_truth.json"
-    p.write_text(json.dumps(gt, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    return p

@@ -24,7 +24,7 @@
 {% macro default__split_id_list(expr) -%}
     coalesce(
         array_remove(regexp_split_to_array(regexp_replace(coalesce({{ expr }}, ''), '\s+', '', 'g'), ','), ''),
-        array[]::text[]
+        cast(array[] as text[])
     )
 {%- endmacro %}
 

@@ -37,7 +37,7 @@ sprint_bounds as (
             end
         ) as sprint_ended_at
     from sprints
-    where started_at is not null
+    where started_at is not null and started_at <= {{ as_of_ts() }}
 
 ),
 

@@ -34,6 +34,22 @@ sprint_teams as (
 
 ),
 
+board_teams as (
+
+    select
+        sprints.board_id,
+        sprint_teams.team_id,
+        row_number() over (
+            partition by sprints.board_id
+            order by count(*) desc, sprint_teams.team_id
+        ) as team_rank
+    from sprints
+    inner join sprint_teams on sprints.sprint_id = sprint_teams.sprint_id and sprint_teams.team_rank = 1
+    where sprints.board_id is not null
+    group by sprints.board_id, sprint_teams.team_id
+
+),
+
 final as (
 
     select
@@ -42,13 +58,14 @@ final as (
         sprints.sprint_state,
         sprints.board_id,
         sprints.sprint_goal,
-        sprint_teams.team_id,
+        coalesce(sprint_teams.team_id, board_teams.team_id) as team_id,
         sprints.started_at,
         sprints.planned_end_at,
         sprints.completed_at,
         sprints.known_from
     from sprints
     left join sprint_teams on sprints.sprint_id = sprint_teams.sprint_id and sprint_teams.team_rank = 1
+    left join board_teams on sprints.board_id = board_teams.board_id and board_teams.team_rank = 1
 
 )
 

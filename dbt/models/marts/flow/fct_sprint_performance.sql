@@ -53,7 +53,7 @@ final as (
         end as planning_accuracy
     from sprints
     left join counts on sprints.sprint_id = counts.sprint_id
-    where sprints.started_at is not null
+    where sprints.started_at is not null and sprints.started_at <= {{ as_of_ts() }}
 
 )
 

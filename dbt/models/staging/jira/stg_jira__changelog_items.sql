@@ -15,7 +15,7 @@ histories as (
         {{ parse_jira_ts("payload ->> 'created'") }} as changed_at,
         case
             when jsonb_typeof(payload -> 'items') = 'array' then payload -> 'items'
-            else '[]'::jsonb
+            else cast('[]' as jsonb)
         end as items,
         source as source_system,
         ingested_at

@@ -45,7 +45,7 @@ renamed as (
         case
             when jsonb_typeof(payload -> 'fields' -> '{{ var("jira_sprint_field") }}') = 'array'
                 then payload -> 'fields' -> '{{ var("jira_sprint_field") }}'
-            else '[]'::jsonb
+            else cast('[]' as jsonb)
         end as sprints_json,
         {{ parse_jira_ts("payload -> 'fields' ->> 'created'") }} as created_at,
         {{ parse_jira_ts("payload -> 'fields' ->> 'updated'") }} as updated_at,
