@@ -173,7 +173,9 @@ class TeamSim:
         day = self.rng.choice([d for d in days if d.weekday() < 5])
         return at_hour(day, 9 + self.rng.random() * 9)
 
-    def _sim_issue(self, created: dt.datetime) -> None:
+    def _sim_issue(self, created: dt.datetime, not_before: dt.datetime | None = None) -> IssuePlan:
+        """Simulate one issue's life. ``not_before`` holds its start back (backlog pulled into a sprint
+        the team does not get to)."""
         rng, wf, s, p = self.rng, self.team.workflow, self.sched, self.params
         num = len(self.issues) + 1
         r = rng.random()
@@ -198,11 +200,13 @@ class TeamSim:
         st.append((created, wf.todo))
         if rng.random() < 0.05:  # cancelled straight from the backlog
             self._finish(issue, add_work_hours(created, rng.expovariate(1 / 40)), wf.cancelled)
-            return
+            return issue
         wait = rng.expovariate(1 / 30) if rng.random() > 0.15 else rng.expovariate(1 / 150)  # some wait long
         if wf.selected:
             st.append((add_work_hours(created, wait * 0.6), wf.selected))
         start = add_work_hours(created, wait)
+        if not_before is not None and start < not_before:
+            start = add_work_hours(not_before, rng.uniform(0, 8))
         issue.started = start
         assignee = None if rng.random() < 0.07 else rng.choice(self.team.engineers)
         if assignee is not None:
@@ -211,7 +215,7 @@ class TeamSim:
         dev = rng.lognormvariate(math.log(p.dev_median_hours), 0.7) * s.at("cycle_time_multiplier", start)
         if rng.random() < 0.03:  # cancelled while in progress
             self._finish(issue, add_work_hours(start, dev * 0.5), wf.cancelled)
-            return
+            return issue
         if rng.random() < s.at("blocked_probability", start):
             dev += self._block(issue, start, dev)
         dev_end = add_work_hours(start, dev)
@@ -247,6 +251,7 @@ class TeamSim:
                 r1 = add_work_hours(r1, rng.expovariate(1 / 6) + 0.2)
             st.append((r1, wf.in_progress))
             st.append((add_work_hours(r1, rng.expovariate(1 / 10) + 1), wf.done))
+        return issue
 
     def _finish(self, issue: IssuePlan, t: dt.datetime, status: str) -> None:
         issue.statuses.append((t, status))
@@ -486,6 +491,15 @@ class TeamSim:
                 and (i.finished is None or i.finished > sp.end)
             ]
             rng.shuffle(pool)
+            # Over-commitment pulls groomed backlog the team will not start this sprint. When the backlog
+            # is too shallow to supply it, the team files that backlog during grooming before planning.
+            for _ in range(extra - len(pool)):
+                groomed = planning - dt.timedelta(days=rng.uniform(1, 10))
+                backlog = self._sim_issue(groomed, not_before=sp.end + dt.timedelta(days=rng.uniform(0, 10)))
+                issues.append(backlog)
+                by_id[backlog.id] = backlog
+                homes[backlog.id] = home(backlog)
+                pool.append(backlog)
             for issue in pool[:extra]:
                 change(issue, planning, (sp.id,))
             removed = rng.choice((0, 1, 1, 2))

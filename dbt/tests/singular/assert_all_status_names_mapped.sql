@@ -42,9 +42,10 @@ seen as (
         status_change.status_name
     from changelog_items
     inner join issues on changelog_items.issue_id = issues.issue_id
-    cross join lateral (
-        values (changelog_items.from_string), (changelog_items.to_string)
-    ) as status_change (status_name)
+    cross join
+        lateral (
+            values (changelog_items.from_string), (changelog_items.to_string)
+        ) as status_change (status_name)
     where
         (lower(changelog_items.field_name) = 'status' or changelog_items.field_id = 'status')
         and nullif(trim(status_change.status_name), '') is not null
@@ -58,13 +59,14 @@ unmapped as (
         {{ normalize_status_name('seen.status_name') }} as status_name_normalized,
         min(seen.status_name) as example_status_name
     from seen
-    where not exists (
-        select 1
-        from status_map
-        where
-            status_map.status_name_normalized = {{ normalize_status_name('seen.status_name') }}
-            and status_map.project_key in ('', coalesce(seen.project_key, ''))
-    )
+    where
+        not exists (
+            select 1
+            from status_map
+            where
+                status_map.status_name_normalized = {{ normalize_status_name('seen.status_name') }}
+                and status_map.project_key in ('', coalesce(seen.project_key, ''))
+        )
     group by seen.project_key, {{ normalize_status_name('seen.status_name') }}
 
 ),

@@ -172,7 +172,8 @@ final as (
         coalesce(ended_at, greatest(started_at, {{ as_of_ts() }})) as ended_at,
         cast(round(cast(
             {{ hours_between('started_at', 'coalesce(ended_at, greatest(started_at, ' ~ as_of_ts() ~ '))') }}
-            as numeric), 4) as numeric(14, 4)) as hours,
+            as numeric
+        ), 4) as numeric(14, 4)) as hours,
         ended_at is null as is_current,
         source_ingested_at
     from mapped

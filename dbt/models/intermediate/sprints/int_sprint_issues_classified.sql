@@ -31,10 +31,7 @@ sprint_bounds as (
         started_at as sprint_started_at,
         greatest(
             started_at,
-            case
-                when completed_at is not null then completed_at
-                else least(coalesce(planned_end_at, {{ as_of_ts() }}), {{ as_of_ts() }})
-            end
+            coalesce(completed_at, least(coalesce(planned_end_at, {{ as_of_ts() }}), {{ as_of_ts() }}))
         ) as sprint_ended_at
     from sprints
     where started_at is not null and started_at <= {{ as_of_ts() }}
@@ -64,8 +61,8 @@ issue_membership_flags as (
     inner join memberships
         on
             sprint_bounds.sprint_id = memberships.sprint_id
-            and memberships.added_at <= sprint_bounds.sprint_ended_at
-            and (memberships.removed_at is null or memberships.removed_at > sprint_bounds.sprint_started_at)
+            and sprint_bounds.sprint_ended_at >= memberships.added_at
+            and (memberships.removed_at is null or sprint_bounds.sprint_started_at < memberships.removed_at)
     group by
         sprint_bounds.sprint_id,
         memberships.issue_id,
@@ -84,8 +81,8 @@ status_at_end as (
     inner join intervals
         on
             issue_membership_flags.issue_id = intervals.issue_id
-            and intervals.started_at <= issue_membership_flags.sprint_ended_at
-            and (intervals.is_current or intervals.ended_at > issue_membership_flags.sprint_ended_at)
+            and issue_membership_flags.sprint_ended_at >= intervals.started_at
+            and (intervals.is_current or issue_membership_flags.sprint_ended_at < intervals.ended_at)
     group by issue_membership_flags.sprint_id, issue_membership_flags.issue_id
 
 ),

@@ -26,7 +26,7 @@ field_sprints as (
         completed_at,
         row_number() over (
             partition by sprint_id
-            order by completed_at desc nulls last, started_at desc nulls last, issue_id
+            order by completed_at desc nulls last, started_at desc nulls last, issue_id asc
         ) as copy_seq
     from issue_sprints
 
@@ -61,7 +61,10 @@ unioned as (
     from field_sprints
     where
         field_sprints.copy_seq = 1
-        and not exists (select 1 from sprints where sprints.sprint_id = field_sprints.sprint_id)
+        and not exists (
+            select 1 from sprints
+            where sprints.sprint_id = field_sprints.sprint_id
+        )
 
 ),
 

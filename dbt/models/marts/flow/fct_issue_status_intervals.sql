@@ -26,14 +26,22 @@ intervals as (
 ),
 
 {% if is_incremental() %}
-changed_issues as (
+    last_processed as (
 
-    select issue_id
-    from intervals
-    where source_ingested_at >= (select coalesce(max(source_ingested_at), cast('1900-01-01' as timestamptz)) from {{ this }})
-    group by issue_id
+        select coalesce(max(source_ingested_at), cast('1900-01-01' as timestamptz)) as max_source_ingested_at
+        from {{ this }}
 
-),
+    ),
+
+    changed_issues as (
+
+        select intervals.issue_id
+        from intervals
+        cross join last_processed
+        where intervals.source_ingested_at >= last_processed.max_source_ingested_at
+        group by intervals.issue_id
+
+    ),
 {% endif %}
 
 final as (

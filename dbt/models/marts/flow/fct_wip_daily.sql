@@ -54,8 +54,8 @@ wip_counts as (
     from day_ends
     inner join wip_intervals
         on
-            wip_intervals.started_at < day_ends.day_ended_at
-            and (wip_intervals.is_current or wip_intervals.ended_at >= day_ends.day_ended_at)
+            day_ends.day_ended_at > wip_intervals.started_at
+            and (wip_intervals.is_current or day_ends.day_ended_at <= wip_intervals.ended_at)
     group by wip_intervals.team_id, day_ends.date_day
 
 ),

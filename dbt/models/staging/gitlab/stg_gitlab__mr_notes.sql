@@ -16,7 +16,7 @@ renamed as (
         payload -> 'author' ->> 'username' as author_username,
         coalesce(cast(payload ->> 'system' as boolean), false) as is_system,
         coalesce(cast(payload ->> 'system' as boolean), false)
-            and payload ->> 'body' = 'approved this merge request' as is_approval,
+        and payload ->> 'body' = 'approved this merge request' as is_approval,
         {{ parse_jira_ts("payload ->> 'created_at'") }} as created_at,
         {{ parse_jira_ts("payload ->> 'updated_at'") }} as updated_at,
         source as source_system,
