@@ -1,6 +1,6 @@
 {#- Parse a Jira/GitLab timestamp string to a UTC timestamptz.
-    Accepts `2024-03-05T09:12:44.000+0000`, `2015-04-11T15:22:00.000+10:00`, `...Z` and epoch
-    seconds/milliseconds (10-13 digits); anything else (empty, `1`) becomes null instead of failing. -#}
+    Accepts `2024-03-05T09:12:44.000+0000`, `2015-04-11T15:22:00.000+10:00`, `...Z`, and bare
+    numbers as epoch milliseconds (as Jira webhooks send them); anything else becomes null instead of failing. -#}
 {% macro parse_jira_ts(expr) -%}
     {{ return(adapter.dispatch('parse_jira_ts', 'heimdall')(expr)) }}
 {%- endmacro %}
@@ -13,7 +13,7 @@
     (case
         when trim({{ expr }}) ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
             then cast(regexp_replace(trim({{ expr }}), '([+-][0-9]{2})([0-9]{2})$', '\1:\2') as timestamptz)
-        when trim({{ expr }}) ~ '^[0-9]{10,13}$'
-            then to_timestamp(cast(trim({{ expr }}) as numeric) / case when length(trim({{ expr }})) > 10 then 1000 else 1 end)
+        when trim({{ expr }}) ~ '^[0-9]{1,15}$'
+            then to_timestamp(cast(trim({{ expr }}) as numeric) / 1000)
     end)
 {%- endmacro %}
