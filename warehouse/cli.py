@@ -171,10 +171,9 @@ def generate(
     ] = None,
 ) -> None:
     """Generate a seeded synthetic Jira/GitLab organisation and load it into raw (or write --out)."""
-    from generator.ground_truth import write_ground_truth
-
     from generator import GeneratorOptions, load_scenario, write_jsonl
     from generator import generate as run_generator
+    from generator.ground_truth import write_ground_truth
 
     try:
         options = GeneratorOptions(
