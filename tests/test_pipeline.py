@@ -121,3 +121,20 @@ def test_jsonl_path_stores_the_same_documents(first_demo, env, warehouse_url, tm
         ).fetchone()
     assert received > 0
     assert written == 0  # the files hold exactly the documents the demo loaded directly
+
+
+def test_demo_on_another_day_replaces_the_synthetic_org_instead_of_mixing(
+    first_demo, env, warehouse_url
+) -> None:
+    # Another as-of date is another generated organisation with the same natural keys: mixing the two
+    # would corrupt every interval (the dbt tests would fail). The demo purges and rebuilds instead.
+    with psycopg.connect(warehouse_url) as conn:
+        last_batch_before = conn.execute("select max(batch_id) from app.load_batches").fetchone()[0]
+    output = heimdall(env, "demo", *DEMO_ARGS[:-4], "--as-of", "2026-11-27", "--scenario", SCENARIO)
+    assert "replaced the previous synthetic organisation" in output
+    with psycopg.connect(warehouse_url) as conn:
+        newest, oldest_batch = conn.execute(
+            "select max(updated_at), min(batch_id) from raw.jira_issues"
+        ).fetchone()
+    assert newest.date().isoformat() > AS_OF  # data now runs past the first demo's last day
+    assert oldest_batch > last_batch_before  # nothing of the first organisation is left

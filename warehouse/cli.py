@@ -16,7 +16,7 @@ from rich.table import Table
 
 from warehouse import db as warehouse_db
 from warehouse.dbt_runner import DbtError, run_dbt
-from warehouse.loader import BatchResult, LoadError, LoadSummary, load_records
+from warehouse.loader import BatchResult, LoadError, LoadSummary, load_records, purge_source
 from warehouse.migrate import MigrationError, migrate
 from warehouse.records import SOURCES
 from warehouse.settings import get_settings, redact_url
@@ -258,13 +258,36 @@ def demo(
     scale: Annotated[str, typer.Option(help="small | medium | large")] = "medium",
     scenario: Annotated[Path, typer.Option(help="Scenario YAML.")] = Path("generator/scenarios/demo.yml"),
     as_of: Annotated[Optional[str], typer.Option(help="Last day of data (default: today, UTC).")] = None,
+    fresh: Annotated[bool, typer.Option(help="Replace the synthetic data even if unchanged.")] = False,
 ) -> None:
-    """The whole demo: start the warehouse, generate and load the demo org, dbt build, summary."""
+    """The whole demo: start the warehouse, generate and load the demo org, dbt build, summary.
+
+    Re-running with the same options changes nothing. With other options (another day, seed, scale or
+    scenario) the previous synthetic organisation is purged first and the marts fully rebuilt, because
+    two generated organisations share natural keys and must never be mixed.
+    """
+    from generator import GeneratorOptions, load_scenario
+    from generator import generate as run_generator
+
     scenario_path = scenario if scenario.is_absolute() else _project_path(scenario)
     as_of_date = _as_of(as_of)
     console.rule("1/4 warehouse")
     db_start()
     console.rule("2/4 generate and load the demo organisation")
+    planned = run_generator(
+        GeneratorOptions(seed=seed, scale=scale, scenario=load_scenario(scenario_path), as_of=as_of_date)
+    ).ground_truth()
+    truth_path = get_settings().home / "ground_truth.json"
+    previous = json.loads(truth_path.read_text()) if truth_path.is_file() else None
+    replace = fresh or previous is None or _signature(previous) != _signature(planned)
+    url = warehouse_db.database_url()
+    if replace:
+        with warehouse_db.connect(url) as conn:
+            deleted = purge_source(conn, "synthetic")
+        if any(deleted.values()):
+            console.print(
+                f"replaced the previous synthetic organisation ({sum(deleted.values()):,} documents)"
+            )
     generate(
         seed=seed,
         scale=scale,
@@ -277,13 +300,24 @@ def demo(
         ground_truth=None,
     )
     console.rule("3/4 dbt build")
-    url = warehouse_db.database_url()
+    dbt_args = ["build", "--vars", json.dumps({"as_of": f"{as_of_date.isoformat()}T23:59:59+00:00"})]
+    if replace:
+        dbt_args.append("--full-refresh")
     try:
-        run_dbt(["build", "--vars", json.dumps({"as_of": f"{as_of_date.isoformat()}T23:59:59+00:00"})], url)
+        run_dbt(dbt_args, url)
     except DbtError as exc:
         _fail(str(exc))
     console.rule("4/4 summary")
     summary()
+
+
+def _signature(truth: dict[str, object]) -> str:
+    """What identifies a generated organisation: its options, as-of date and scenario."""
+    return json.dumps(
+        {key: truth.get(key) for key in ("options", "as_of", "scenario", "effects", "interventions")},
+        sort_keys=True,
+        default=str,
+    )
 
 
 def _project_path(relative: Path) -> Path:

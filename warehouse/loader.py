@@ -313,3 +313,21 @@ def load_records(
         if on_batch is not None:
             on_batch(result)
     return summary
+
+
+def purge_source(conn: psycopg.Connection, source: str) -> dict[str, int]:
+    """Delete every raw document that came from ``source`` (one transaction). Returns rows per table.
+
+    Used to replace a synthetic organisation wholesale: documents of two different generated orgs
+    share natural keys and must never be mixed.
+    """
+    if source not in SOURCES:
+        raise LoadError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+    deleted: dict[str, int] = {}
+    with conn.transaction():
+        for table in RAW_TABLES:
+            cur = conn.execute(
+                sql.SQL("delete from raw.{} where source = %s").format(sql.Identifier(table)), (source,)
+            )
+            deleted[table] = cur.rowcount
+    return deleted
