@@ -22,6 +22,7 @@ status_map as (
 
     select
         status_name_normalized,
+        status_category,
         coalesce(project_key, '') as project_key
     from {{ ref('status_category_map') }}
 
@@ -59,14 +60,8 @@ unmapped as (
         {{ normalize_status_name('seen.status_name') }} as status_name_normalized,
         min(seen.status_name) as example_status_name
     from seen
-    where
-        not exists (
-            select 1
-            from status_map
-            where
-                status_map.status_name_normalized = {{ normalize_status_name('seen.status_name') }}
-                and status_map.project_key in ('', coalesce(seen.project_key, ''))
-        )
+    {{ join_status_category(normalize_status_name('seen.status_name'), 'seen.project_key') }}
+    where {{ mapped_status_category() }} is null
     group by seen.project_key, {{ normalize_status_name('seen.status_name') }}
 
 ),

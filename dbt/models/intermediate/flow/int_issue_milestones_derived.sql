@@ -33,16 +33,9 @@ current_categories as (
 
     select
         issues.issue_id,
-        coalesce(project_map.status_category, global_map.status_category) as current_status_category
+        {{ mapped_status_category() }} as current_status_category
     from issues
-    left join status_map as project_map
-        on
-            issues.status_name_normalized = project_map.status_name_normalized
-            and issues.project_key = project_map.project_key
-    left join status_map as global_map
-        on
-            issues.status_name_normalized = global_map.status_name_normalized
-            and global_map.project_key = ''
+    {{ join_status_category('issues.status_name_normalized', 'issues.project_key') }}
 
 ),
 

@@ -144,16 +144,9 @@ mapped as (
 
     select
         categorized.*,
-        coalesce(project_map.status_category, global_map.status_category) as status_category
+        {{ mapped_status_category() }} as status_category
     from categorized
-    left join status_map as project_map
-        on
-            categorized.status_name_normalized = project_map.status_name_normalized
-            and categorized.project_key = project_map.project_key
-    left join status_map as global_map
-        on
-            categorized.status_name_normalized = global_map.status_name_normalized
-            and global_map.project_key = ''
+    {{ join_status_category('categorized.status_name_normalized', 'categorized.project_key') }}
 
 ),
 
