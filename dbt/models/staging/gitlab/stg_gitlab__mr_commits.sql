@@ -13,6 +13,7 @@ renamed as (
         parent_id as merge_request_id,
         payload ->> 'id' as commit_sha,
         payload ->> 'title' as title,
+        coalesce(payload ->> 'message', payload ->> 'title') as message,
         payload ->> 'author_name' as author_name,
         payload ->> 'author_email' as author_email,
         {{ parse_jira_ts("payload ->> 'authored_date'") }} as authored_at,

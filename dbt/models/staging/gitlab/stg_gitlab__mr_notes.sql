@@ -12,6 +12,8 @@ renamed as (
         source_id as note_id,
         coalesce(parent_id, payload ->> 'noteable_id') as merge_request_id,
         payload ->> 'body' as body,
+        payload ->> 'type' as note_type,
+        payload ->> 'noteable_type' as noteable_type,
         payload -> 'author' ->> 'id' as author_id,
         payload -> 'author' ->> 'username' as author_username,
         coalesce(cast(payload ->> 'system' as boolean), false) as is_system,

@@ -15,6 +15,7 @@ renamed as (
         payload ->> 'ref' as ref,
         payload ->> 'status' as status,
         payload ->> 'source' as trigger_source,
+        payload ->> 'web_url' as web_url,
         cast(payload ->> 'duration' as numeric) as duration_seconds,
         cast(payload ->> 'queued_duration' as numeric) as queued_duration_seconds,
         {{ parse_jira_ts("payload ->> 'created_at'") }} as created_at,

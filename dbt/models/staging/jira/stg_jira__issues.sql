@@ -9,50 +9,65 @@ source as (
 renamed as (
 
     select
-        source_id as issue_id,
-        payload ->> 'key' as issue_key,
-        payload -> 'fields' -> 'project' ->> 'id' as project_id,
-        payload -> 'fields' -> 'project' ->> 'key' as project_key,
-        payload -> 'fields' -> 'project' ->> 'name' as project_name,
-        payload -> 'fields' -> 'issuetype' ->> 'name' as issue_type,
-        payload -> 'fields' ->> 'summary' as summary,
-        payload -> 'fields' -> 'status' ->> 'id' as status_id,
-        payload -> 'fields' -> 'status' ->> 'name' as status_name,
-        {{ normalize_status_name("payload -> 'fields' -> 'status' ->> 'name'") }} as status_name_normalized,
-        payload -> 'fields' -> 'status' -> 'statusCategory' ->> 'key' as jira_status_category_key,
-        payload -> 'fields' -> 'priority' ->> 'name' as priority_name,
-        payload -> 'fields' -> 'resolution' ->> 'name' as resolution_name,
-        nullif(payload -> 'fields' -> 'assignee' ->> 'accountId', '') as assignee_account_id,
-        nullif(payload -> 'fields' -> 'reporter' ->> 'accountId', '') as reporter_account_id,
-        coalesce(jsonb_typeof(payload -> 'fields' -> 'assignee') = 'object', false) as has_assignee,
+        source.source_id as issue_id,
+        source.payload ->> 'key' as issue_key,
+        source.payload -> 'fields' -> 'project' ->> 'id' as project_id,
+        source.payload -> 'fields' -> 'project' ->> 'key' as project_key,
+        source.payload -> 'fields' -> 'project' ->> 'name' as project_name,
+        source.payload -> 'fields' -> 'issuetype' ->> 'name' as issue_type,
+        source.payload -> 'fields' ->> 'summary' as summary,
+        case jsonb_typeof(source.payload -> 'fields' -> 'description')
+            when 'string' then source.payload -> 'fields' ->> 'description'
+            when 'object' then (
+                select string_agg(text_nodes.text_node #>> '{}', ' ')
+                from jsonb_path_query(source.payload -> 'fields' -> 'description', 'strict $.**.text')
+                    as text_nodes (text_node)
+            )
+        end as description_text,
+        case
+            when jsonb_typeof(source.payload -> 'fields' -> 'labels') = 'array'
+                then (
+                    select string_agg(labels.label #>> '{}', ' ')
+                    from jsonb_array_elements(source.payload -> 'fields' -> 'labels') as labels (label)
+                )
+        end as labels_text,
+        source.payload -> 'fields' -> 'status' ->> 'id' as status_id,
+        source.payload -> 'fields' -> 'status' ->> 'name' as status_name,
+        {{ normalize_status_name("source.payload -> 'fields' -> 'status' ->> 'name'") }} as status_name_normalized,
+        source.payload -> 'fields' -> 'status' -> 'statusCategory' ->> 'key' as jira_status_category_key,
+        source.payload -> 'fields' -> 'priority' ->> 'name' as priority_name,
+        source.payload -> 'fields' -> 'resolution' ->> 'name' as resolution_name,
+        nullif(source.payload -> 'fields' -> 'assignee' ->> 'accountId', '') as assignee_account_id,
+        nullif(source.payload -> 'fields' -> 'reporter' ->> 'accountId', '') as reporter_account_id,
+        coalesce(jsonb_typeof(source.payload -> 'fields' -> 'assignee') = 'object', false) as has_assignee,
         coalesce(
-            jsonb_typeof(payload -> 'fields' -> '{{ var("jira_flagged_field") }}') = 'array'
-            and jsonb_array_length(payload -> 'fields' -> '{{ var("jira_flagged_field") }}') > 0,
+            jsonb_typeof(source.payload -> 'fields' -> '{{ var("jira_flagged_field") }}') = 'array'
+            and jsonb_array_length(source.payload -> 'fields' -> '{{ var("jira_flagged_field") }}') > 0,
             false
         ) as is_flagged,
-        nullif(payload -> 'fields' -> '{{ var("jira_team_field") }}' ->> 'id', '') as jira_team_id,
+        nullif(source.payload -> 'fields' -> '{{ var("jira_team_field") }}' ->> 'id', '') as jira_team_id,
         nullif(
             trim(coalesce(
-                payload -> 'fields' -> '{{ var("jira_team_field") }}' ->> 'name',
-                payload -> 'fields' -> '{{ var("jira_team_field") }}' ->> 'title'
+                source.payload -> 'fields' -> '{{ var("jira_team_field") }}' ->> 'name',
+                source.payload -> 'fields' -> '{{ var("jira_team_field") }}' ->> 'title'
             )),
             ''
         ) as team_name,
         coalesce(
-            {{ slugify("coalesce(payload -> 'fields' -> '" ~ var('jira_team_field') ~ "' ->> 'name', payload -> 'fields' -> '" ~ var('jira_team_field') ~ "' ->> 'title')") }},
-            {{ slugify("payload -> 'fields' -> 'project' ->> 'key'") }}
+            {{ slugify("coalesce(source.payload -> 'fields' -> '" ~ var('jira_team_field') ~ "' ->> 'name', source.payload -> 'fields' -> '" ~ var('jira_team_field') ~ "' ->> 'title')") }},
+            {{ slugify("source.payload -> 'fields' -> 'project' ->> 'key'") }}
         ) as team_id,
         case
-            when jsonb_typeof(payload -> 'fields' -> '{{ var("jira_sprint_field") }}') = 'array'
-                then payload -> 'fields' -> '{{ var("jira_sprint_field") }}'
+            when jsonb_typeof(source.payload -> 'fields' -> '{{ var("jira_sprint_field") }}') = 'array'
+                then source.payload -> 'fields' -> '{{ var("jira_sprint_field") }}'
             else cast('[]' as jsonb)
         end as sprints_json,
-        {{ parse_jira_ts("payload -> 'fields' ->> 'created'") }} as created_at,
-        {{ parse_jira_ts("payload -> 'fields' ->> 'updated'") }} as updated_at,
-        {{ parse_jira_ts("payload -> 'fields' ->> 'resolutiondate'") }} as resolved_at,
-        source as source_system,
-        batch_id,
-        ingested_at
+        {{ parse_jira_ts("source.payload -> 'fields' ->> 'created'") }} as created_at,
+        {{ parse_jira_ts("source.payload -> 'fields' ->> 'updated'") }} as updated_at,
+        {{ parse_jira_ts("source.payload -> 'fields' ->> 'resolutiondate'") }} as resolved_at,
+        source.source as source_system,
+        source.batch_id,
+        source.ingested_at
 
     from source
 

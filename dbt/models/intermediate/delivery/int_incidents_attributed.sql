@@ -1,0 +1,186 @@
+{#- Each incident (Jira issue of a type in var `incident_issue_types`) attributed to the production deployment
+    that caused it. Precedence (the first that applies wins, and `attribution_method` says which):
+    1 explicit_deployment      the text names `<project path>#<deployment iid>` of a production deployment;
+    2 explicit_sha             the text contains a 7-40 hex prefix of a production deployment's sha;
+    3 explicit_merge_request   the text names `<project path>!<mr iid>` of an MR that reached production;
+    4 inferred_last_deployment the last successful production deployment, before the incident, of the service:
+                               the team's GitLab project whose name appears in the summary, description or labels;
+    else unattributed. The inference only looks back var `incident_attribution_window_hours` (default 168).
+    Text = summary + description + labels. -#}
+{%- set window_hours = var('incident_attribution_window_hours', 168) -%}
+with
+
+issues as (
+
+    select * from {{ ref('stg_jira__issues') }}
+
+),
+
+deployments as (
+
+    select * from {{ ref('int_deployments_classified') }}
+
+),
+
+mr_deployments as (
+
+    select * from {{ ref('int_merge_request_deployments_matched') }}
+
+),
+
+merge_requests as (
+
+    select * from {{ ref('stg_gitlab__merge_requests') }}
+
+),
+
+projects as (
+
+    select * from {{ ref('stg_gitlab__projects') }}
+
+),
+
+incidents as (
+
+    select
+        issue_id,
+        issue_key,
+        team_id,
+        created_at,
+        lower(concat_ws(' ', summary, description_text, labels_text)) as incident_text
+    from issues
+    where issue_type in ({{ "'" ~ var('incident_issue_types') | join("', '") ~ "'" }})
+
+),
+
+production as (
+
+    select * from deployments
+    where environment_class = 'production' and is_successful and deployed_at is not null
+
+),
+
+deployment_refs as (
+
+    select distinct
+        incidents.issue_id,
+        production.deployment_id,
+        production.deployed_at
+    from incidents
+    cross join lateral regexp_matches(incidents.incident_text, '([a-z0-9_./-]+)#([0-9]+)', 'g') as ref_match (parts)
+    inner join production
+        on
+            lower(production.project_path) = ref_match.parts[1]
+            and production.deployment_iid = ref_match.parts[2]
+
+),
+
+sha_refs as (
+
+    select distinct
+        incidents.issue_id,
+        production.deployment_id,
+        production.deployed_at
+    from incidents
+    cross join lateral regexp_matches(incidents.incident_text, '(?<![0-9a-z])([0-9a-f]{7,40})(?![0-9a-z])', 'g') as sha_match (parts)
+    inner join production on lower(production.commit_sha) like sha_match.parts[1] || '%'
+
+),
+
+merge_request_refs as (
+
+    select distinct
+        incidents.issue_id,
+        mr_deployments.deployment_id,
+        mr_deployments.deployed_at
+    from incidents
+    cross join lateral regexp_matches(incidents.incident_text, '([a-z0-9_./-]+)!([0-9]+)', 'g') as mr_match (parts)
+    inner join projects on lower(projects.path_with_namespace) = mr_match.parts[1]
+    inner join merge_requests
+        on projects.project_id = merge_requests.project_id and merge_requests.merge_request_iid = mr_match.parts[2]
+    inner join mr_deployments on merge_requests.merge_request_id = mr_deployments.merge_request_id
+
+),
+
+service_deployments as (
+
+    select distinct on (incidents.issue_id)
+        incidents.issue_id,
+        production.deployment_id,
+        production.deployed_at
+    from incidents
+    inner join production
+        on
+            incidents.team_id = production.team_id
+            and incidents.incident_text ~ ('(^|[^a-z0-9])' || lower(production.project_name) || '([^a-z0-9]|$)')
+            and incidents.created_at >= production.deployed_at
+            and production.deployed_at > incidents.created_at - interval '{{ window_hours }} hours'
+    order by incidents.issue_id asc, production.deployed_at desc, production.deployment_id desc
+
+),
+
+candidates as (
+
+    select
+        issue_id,
+        deployment_id,
+        deployed_at,
+        1 as precedence,
+        'explicit_deployment' as attribution_method
+    from deployment_refs
+    union all
+    select
+        issue_id,
+        deployment_id,
+        deployed_at,
+        2 as precedence,
+        'explicit_sha' as attribution_method
+    from sha_refs
+    union all
+    select
+        issue_id,
+        deployment_id,
+        deployed_at,
+        3 as precedence,
+        'explicit_merge_request' as attribution_method
+    from merge_request_refs
+    union all
+    select
+        issue_id,
+        deployment_id,
+        deployed_at,
+        4 as precedence,
+        'inferred_last_deployment' as attribution_method
+    from service_deployments
+
+),
+
+chosen as (
+
+    select distinct on (issue_id)
+        issue_id,
+        deployment_id,
+        deployed_at,
+        attribution_method
+    from candidates
+    order by issue_id asc, precedence asc, deployed_at desc, deployment_id asc
+
+),
+
+final as (
+
+    select
+        incidents.issue_id,
+        incidents.issue_key,
+        incidents.team_id,
+        incidents.created_at,
+        chosen.deployment_id,
+        chosen.deployed_at,
+        coalesce(chosen.attribution_method, 'unattributed') as attribution_method,
+        coalesce(chosen.attribution_method like 'explicit%', false) as is_explicitly_attributed
+    from incidents
+    left join chosen on incidents.issue_id = chosen.issue_id
+
+)
+
+select * from final

@@ -1,0 +1,175 @@
+{#- One recommended intervention per team and diagnosis rule (`<team_id>:<rule_id>`): for every diagnosis that
+    fires in the current window, the playbook's action, the metric to watch, the expected effect and the ROI
+    estimate with every assumption spelled out; plus every recommendation that has a decision but no longer
+    fires (from the decision's snapshot), so approved interventions stay visible while they are verified.
+    Status comes from app.recommendation_decisions (latest decision wins). -#}
+with
+
+diagnoses as (
+
+    select * from {{ ref('fct_diagnoses') }}
+
+),
+
+playbook as (
+
+    select * from {{ ref('recommendation_playbook') }}
+
+),
+
+decisions as (
+
+    select * from {{ ref('stg_app__recommendation_decisions') }}
+
+),
+
+latest_decisions as (
+
+    select distinct on (recommendation_id) *
+    from decisions
+    order by recommendation_id asc, decided_at desc, cast(decision_id as bigint) desc
+
+),
+
+diagnosed as (
+
+    select
+        diagnoses.team_id || ':' || diagnoses.rule_id as recommendation_id,
+        diagnoses.diagnosis_id,
+        diagnoses.team_id,
+        diagnoses.rule_id,
+        playbook.title,
+        playbook.action,
+        playbook.metric_name,
+        playbook.expected_effect,
+        playbook.expected_change_pct,
+        playbook.expected_recovery_share,
+        diagnoses.metric_name as diagnosed_metric_name,
+        diagnoses.window_aggregation,
+        diagnoses.metric_value as current_value,
+        diagnoses.threshold_value,
+        diagnoses.org_baseline_value as baseline_value,
+        diagnoses.severity,
+        diagnoses.excess_units_per_week,
+        diagnoses.excess_unit,
+        diagnoses.hours_per_excess_unit,
+        diagnoses.hours_lost_per_week,
+        diagnoses.evidence_count,
+        diagnoses.window_start_date,
+        diagnoses.window_end_date,
+        true as is_currently_diagnosed
+    from diagnoses
+    inner join playbook on diagnoses.rule_id = playbook.rule_id
+    where diagnoses.is_current
+
+),
+
+decided_only as (
+
+    select
+        latest_decisions.recommendation_id,
+        cast(null as text) as diagnosis_id,
+        latest_decisions.team_id,
+        latest_decisions.rule_id,
+        coalesce(latest_decisions.title, playbook.title) as title,
+        playbook.action,
+        latest_decisions.metric_name,
+        playbook.expected_effect,
+        playbook.expected_change_pct,
+        playbook.expected_recovery_share,
+        cast(null as text) as diagnosed_metric_name,
+        cast(null as text) as window_aggregation,
+        cast(null as numeric) as current_value,
+        cast(null as numeric) as threshold_value,
+        cast(null as numeric) as baseline_value,
+        cast(null as text) as severity,
+        cast(null as numeric) as excess_units_per_week,
+        cast(null as text) as excess_unit,
+        cast(null as numeric) as hours_per_excess_unit,
+        cast(null as numeric) as hours_lost_per_week,
+        0 as evidence_count,
+        cast(null as date) as window_start_date,
+        cast(null as date) as window_end_date,
+        false as is_currently_diagnosed
+    from latest_decisions
+    left join playbook on latest_decisions.rule_id = playbook.rule_id
+    where latest_decisions.recommendation_id not in (select diagnosed.recommendation_id from diagnosed)
+
+),
+
+unioned as (
+
+    select * from diagnosed
+    union all
+    select * from decided_only
+
+),
+
+valued as (
+
+    select
+        *,
+        hours_lost_per_week * expected_recovery_share as hours_recovered_per_week,
+        cast({{ var('hourly_cost', 100) }} as numeric) as hourly_cost
+    from unioned
+
+),
+
+final as (
+
+    select
+        valued.recommendation_id,
+        valued.diagnosis_id,
+        valued.team_id,
+        valued.rule_id,
+        cast(row_number() over (
+            order by valued.is_currently_diagnosed desc, valued.hours_lost_per_week desc nulls last, valued.recommendation_id asc
+        ) as integer) as rank,
+        valued.title,
+        valued.action,
+        valued.metric_name,
+        valued.expected_effect,
+        valued.severity,
+        valued.current_value,
+        valued.threshold_value,
+        valued.baseline_value,
+        valued.hours_lost_per_week,
+        valued.expected_change_pct,
+        valued.expected_recovery_share,
+        {{ metric_round('valued.hours_recovered_per_week') }} as hours_recovered_per_week,
+        valued.hourly_cost,
+        '{{ var("hourly_cost_currency", "EUR") }}' as hourly_cost_currency,
+        {{ metric_round('valued.hours_recovered_per_week * valued.hourly_cost') }} as weekly_value,
+        case
+            when valued.is_currently_diagnosed
+                then
+                    'Window ' || cast(valued.window_start_date as text) || ' to ' || cast(valued.window_end_date as text)
+                    || ': ' || valued.diagnosed_metric_name || ' (' || valued.window_aggregation || ') = '
+                    || cast(valued.current_value as text) || ' against a threshold of '
+                    || cast(valued.threshold_value as text) || ' (organisation: '
+                    || coalesce(cast(valued.baseline_value as text), 'n/a') || '). Excess: '
+                    || cast(valued.excess_units_per_week as text) || ' per week, one unit = ' || valued.excess_unit
+                    || '. Assumed cost: ' || cast(valued.hours_per_excess_unit as text)
+                    || ' engineer-hours per unit (seed diagnosis_rules) => '
+                    || cast(valued.hours_lost_per_week as text) || ' h/week lost. The playbook expects to recover '
+                    || cast(round(100 * valued.expected_recovery_share) as text) || '% of it => '
+                    || cast(round(valued.hours_recovered_per_week, 2) as text) || ' h/week x '
+                    || cast(valued.hourly_cost as text) || ' {{ var("hourly_cost_currency", "EUR") }}/h (var hourly_cost) = '
+                    || cast(round(valued.hours_recovered_per_week * valued.hourly_cost, 2) as text)
+                    || ' {{ var("hourly_cost_currency", "EUR") }}/week. Estimates, not measurements: verify with '
+                    || 'fct_intervention_outcomes after approval.'
+            else 'No longer diagnosed in the current window; kept because it has a decision.'
+        end as assumptions,
+        valued.evidence_count,
+        valued.is_currently_diagnosed,
+        coalesce(latest_decisions.decision, 'proposed') as status,
+        latest_decisions.decided_by,
+        latest_decisions.decided_at,
+        latest_decisions.decision_note,
+        latest_decisions.intervention_start_date
+    from valued
+    left join latest_decisions on valued.recommendation_id = latest_decisions.recommendation_id
+
+)
+
+select * from final
