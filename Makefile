@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SCALE ?= medium
 SEED ?= 42
 
-.PHONY: setup demo test lint build db-start db-stop bench clean
+.PHONY: setup demo test lint build db-start db-stop bench bench-diagnosis clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ db-stop: setup
 bench: setup
 	$(BIN)/python bench/pipeline.py --scale small
 	$(BIN)/python bench/pipeline.py --scale medium
+
+bench-diagnosis: setup
+	$(BIN)/python bench/diagnosis_accuracy.py --seeds 1 2 3 4 5
 
 clean:
 	-$(BIN)/heimdall db stop

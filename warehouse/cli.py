@@ -18,12 +18,16 @@ from warehouse import db as warehouse_db
 from warehouse.dbt_runner import DbtError, run_dbt
 from warehouse.loader import BatchResult, LoadError, LoadSummary, load_records, purge_source
 from warehouse.migrate import MigrationError, migrate
+from warehouse.recommendations_cli import app as recommendations_app
+from warehouse.recommendations_cli import verify_command
 from warehouse.records import SOURCES
 from warehouse.settings import get_settings, redact_url
 
 app = typer.Typer(help="Heimdall: engineering-delivery intelligence warehouse.", no_args_is_help=True)
 db_app = typer.Typer(help="Start, stop and inspect the warehouse database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(recommendations_app, name="recommendations")
+app.command("verify")(verify_command)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -236,9 +240,27 @@ def build(ctx: typer.Context) -> None:
     args = list(ctx.args) or ["build"]
     if args[0].startswith("-"):
         args = ["build", *args]
+    _build_and_verify(args, url)
+
+
+SELECTION_FLAGS = ("-s", "--select", "--exclude", "-m", "--models", "--selector", "--resource-type")
+
+
+def _build_and_verify(args: list[str], url: str) -> None:
+    """Run dbt; after a whole-project `build`, recompute the intervention outcomes (Python statistics on the
+    fresh marts, written to analysis.intervention_outcomes) and rebuild the mart that reads them."""
+    from warehouse.verification import VerificationError, run_after_build
+
     try:
         run_dbt(args, url)
-    except DbtError as exc:
+        if args[0] != "build" or any(arg.split("=")[0] in SELECTION_FLAGS for arg in args):
+            return
+        verified = run_after_build(url)
+        if verified:
+            vars_args = ["--vars", args[args.index("--vars") + 1]] if "--vars" in args else []
+            run_dbt(["build", "--select", "stg_analysis__intervention_outcomes+", *vars_args], url)
+            console.print(f"verified {verified} approved intervention(s): `heimdall verify` shows them")
+    except (DbtError, VerificationError) as exc:
         _fail(str(exc))
 
 
@@ -303,10 +325,7 @@ def demo(
     dbt_args = ["build", "--vars", json.dumps({"as_of": f"{as_of_date.isoformat()}T23:59:59+00:00"})]
     if replace:
         dbt_args.append("--full-refresh")
-    try:
-        run_dbt(dbt_args, url)
-    except DbtError as exc:
-        _fail(str(exc))
+    _build_and_verify(dbt_args, url)
     console.rule("4/4 summary")
     summary()
 

@@ -22,6 +22,8 @@ class Settings:
     dbt_project_dir: Path
     dbt_target_schema: str
     dbt_threads: int
+    roi_baseline_weeks: int = 6
+    bootstrap_resamples: int = 2000
 
     @property
     def pgdata(self) -> Path:
@@ -57,4 +59,6 @@ def get_settings() -> Settings:
         dbt_project_dir=Path(os.environ.get("HEIMDALL_DBT_DIR", PROJECT_ROOT / "dbt")).resolve(),
         dbt_target_schema=os.environ.get("HEIMDALL_DBT_SCHEMA", "marts"),
         dbt_threads=int(os.environ.get("HEIMDALL_DBT_THREADS", "2")),
+        roi_baseline_weeks=int(os.environ.get("HEIMDALL_ROI_BASELINE_WEEKS", "6")),
+        bootstrap_resamples=int(os.environ.get("HEIMDALL_BOOTSTRAP_RESAMPLES", "2000")),
     )

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from tests.dbt.test_flow_metrics import history, issue, jira_ts, status
-from tests.dbt.test_review_metrics import PROJECT_ID, USERS, commit, gl_ts, merge_request
+from tests.dbt.test_review_metrics import PROJECT_ID, USERS, commit, gl_ts, merge_request, project_record
 from warehouse.records import RawRecord
 
 VARS = '{"as_of": "2026-01-10T00:00:00+00:00"}'
@@ -127,15 +127,6 @@ def incident(
 
 
 def records() -> list[RawRecord]:
-    project = {
-        "id": PROJECT_ID,
-        "name": "api",
-        "path": "api",
-        "path_with_namespace": "acme/payments/api",
-        "namespace": {"id": 70, "name": "Payments", "path": "payments", "full_path": "acme/payments"},
-        "created_at": gl_ts(1, "09:00"),
-        "last_activity_at": gl_ts(8, "09:00"),
-    }
     mr_1001 = merge_request(
         1001, 1, "Add refunds", "ana", gl_ts(5, "09:00"), branch="a", merged=gl_ts(5, "16:00")
     )
@@ -143,7 +134,7 @@ def records() -> list[RawRecord]:
         1002, 2, "Refund emails", "bo", gl_ts(5, "10:00"), branch="b", merged=gl_ts(5, "12:00")
     )
     mr_1003 = merge_request(1003, 3, "Tidy", "ana", gl_ts(6, "09:00"), branch="c", merged=gl_ts(6, "11:00"))
-    recs: list[RawRecord] = [RawRecord("gitlab_projects", project)]
+    recs: list[RawRecord] = [project_record()]
     recs += [RawRecord("gitlab_merge_requests", mr, str(PROJECT_ID)) for mr in (mr_1001, mr_1002, mr_1003)]
     recs += [
         commit(1001, 1, "Add refund endpoint", gl_ts(5, "08:00")),

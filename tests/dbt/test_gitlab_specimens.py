@@ -30,6 +30,11 @@ def gitlab_review_records(root: Path) -> list[RawRecord]:
     for row in _rows(tables / "_raw_gitlab_api_merge_requests_for_mr_notes_test.csv"):
         project_id = str(json.loads(row["params"])["ProjectId"])
         records.append(RawRecord("gitlab_merge_requests", json.loads(row["data"]), parent_id=project_id))
+    # go-gitlab's REST fixtures: GET /projects/:id/merge_requests/:iid and the list endpoint
+    single = json.loads((root / "go-gitlab-testdata/get_merge_request.json").read_text())
+    listed = json.loads((root / "go-gitlab-testdata/get_merge_requests.json").read_text())
+    for doc in [single, *listed]:
+        records.append(RawRecord("gitlab_merge_requests", doc, parent_id=str(doc["project_id"])))
     # notes and commits: the owning MR's global id is in the request context (`input.GitlabId`)
     for name, table in (
         ("_raw_gitlab_api_merge_request_notes.csv", "gitlab_mr_notes"),
@@ -65,8 +70,8 @@ def built(specimens: Path, load, dbt) -> None:
     # 16 pipeline details, 75 jobs, 8 deployments
     assert (by_table["gitlab_pipelines"]["received"], by_table["gitlab_jobs"]["received"]) == (16, 75)
     assert by_table["gitlab_deployments"]["received"] == 8
-    # 16 MRs, 26 notes, 37 commit rows (one commit listed under two MRs stays two rows: <mr id>:<sha>)
-    assert by_table["gitlab_merge_requests"]["received"] == 16
+    # 16 + 1 + 3 MRs, 26 notes, 37 commit rows (one commit listed under two MRs stays two rows: <mr id>:<sha>)
+    assert by_table["gitlab_merge_requests"]["received"] == 20
     assert by_table["gitlab_mr_notes"]["received"] == 26
     assert by_table["gitlab_mr_commits"]["received"] == 37
     dbt("build", "--vars", '{"as_of": "2026-01-01T00:00:00+00:00"}')
@@ -93,6 +98,14 @@ def test_merge_request_staging_values(built, query) -> None:
     assert draft == [{"title": "Draft: Update dbt_project.yml", "is_draft": True}]
 
 
+def test_draft_flag_wins_over_deprecated_work_in_progress(built, query) -> None:
+    # go-gitlab get_merge_request.json: "draft": true, "work_in_progress": false, one reviewer (tkuah)
+    row = query("select * from staging.stg_gitlab__merge_requests where merge_request_id = '33092005'")[0]
+    assert (row["is_draft"], row["requested_reviewer_count"]) == (True, 1)
+    assert row["author_username"] == "alexkalderimis"
+    assert row["merge_request_iid"] == "14656" and row["state"] == "opened"
+
+
 def test_note_classification(built, query) -> None:
     kinds = {
         row["note_id"]: row["note_kind"]
@@ -111,7 +124,8 @@ def test_wip_mr_merged_without_review(built, query) -> None:
     # first transition note is "unmarked as a **Work In Progress**" at 10:55:26.170 -> opened as a draft
     assert mr["is_started_as_draft"] is True
     assert mr["ready_at"] == datetime(2019, 6, 28, 10, 55, 26, 170000, tzinfo=UTC)
-    # only the author (emilie) commented; tayloramurphy's notes are system notes ("mentioned in commit", "merged")
+    # only the author (emilie) commented; tayloramurphy's notes are system notes ("mentioned in commit",
+    # "merged")
     assert mr["is_merged_without_review"] is True
     assert mr["first_review_at"] is None
     # pickup ends at the merge: 10:55:26.170 -> 14:32:06.192 = 3 h 36 min 40.022 s = 3.61111 h
@@ -161,13 +175,14 @@ def test_pipeline_values(built, query) -> None:
 
 
 def test_job_retries_without_retried_flag(built, query) -> None:
-    """/projects/:id/jobs of this older GitLab has no `retried` key: attempts are still ranked by creation, and
-    every attempt but the last of a job name in a pipeline counts as retried."""
+    """/projects/:id/jobs of this older GitLab has no `retried` key: attempts are still ranked by creation,
+    and every attempt but the last of a job name in a pipeline counts as retried."""
     jobs = {r["job_id"]: r for r in query("select * from marts.fct_jobs where pipeline_id in ('18', '21')")}
     # pipeline 21: `format` job 95 created 14:56:59.089, job 96 created 14:59:26.540 -> 95 then 96
     assert (jobs["95"]["attempt_number"], jobs["96"]["attempt_number"]) == (1, 2)
     assert jobs["96"]["is_final_attempt"] and jobs["95"]["is_retried_attempt"]
-    # waste = the retried attempt's duration: 1.68669 s = 0.0281 min; pipeline 18: job 91, 2.864332 s = 0.0477 min
+    # waste = the retried attempt's duration: 1.68669 s = 0.0281 min;
+    # pipeline 18: job 91, 2.864332 s = 0.0477 min
     assert jobs["95"]["retry_waste_minutes"] == Decimal("0.0281")
     assert jobs["91"]["retry_waste_minutes"] == Decimal("0.0477")
     assert jobs["96"]["retry_waste_minutes"] == Decimal("0")

@@ -115,7 +115,8 @@ def commit(mr_id: int, sha_seed: int, message: str, at: str) -> RawRecord:
     return RawRecord("gitlab_mr_commits", doc, parent_id=str(mr_id))
 
 
-def gitlab_records() -> list[RawRecord]:
+def project_record() -> RawRecord:
+    """GitLab project 7, acme/payments/api, owned by team Payments (namespace path `payments`)."""
     project = {
         "id": PROJECT_ID,
         "name": "api",
@@ -124,8 +125,12 @@ def gitlab_records() -> list[RawRecord]:
         "namespace": {"id": 70, "name": "Payments", "path": "payments", "full_path": "acme/payments"},
         "web_url": "https://gitlab.example/acme/payments/api",
         "created_at": gl_ts(1, "09:00"),
-        "last_activity_at": gl_ts(6, "11:00"),
+        "last_activity_at": gl_ts(8, "11:00"),
     }
+    return RawRecord("gitlab_projects", project)
+
+
+def gitlab_records() -> list[RawRecord]:
     mr_1001 = merge_request(
         1001,
         1,
@@ -149,7 +154,7 @@ def gitlab_records() -> list[RawRecord]:
         additions=5,
     )
     recs = [
-        RawRecord("gitlab_projects", project),
+        project_record(),
         RawRecord("gitlab_merge_requests", mr_1001, str(PROJECT_ID)),
         RawRecord("gitlab_merge_requests", mr_1002, str(PROJECT_ID)),
         RawRecord(

@@ -167,34 +167,10 @@ banded as (
 
     select
         rolling.*,
-        (
-            select bands.band from bands
-            where
-                bands.dora_key = 'deployment_frequency'
-                and rolling.deployments_per_week_4w >= bands.threshold
-            order by bands.band_order limit 1
-        ) as deployment_frequency_band,
-        (
-            select bands.band from bands
-            where
-                bands.dora_key = 'lead_time_for_changes'
-                and rolling.lead_time_p50_hours <= bands.threshold
-            order by bands.band_order limit 1
-        ) as lead_time_band,
-        (
-            select bands.band from bands
-            where
-                bands.dora_key = 'change_failure_rate'
-                and rolling.change_failure_rate <= bands.threshold
-            order by bands.band_order limit 1
-        ) as change_failure_rate_band,
-        (
-            select bands.band from bands
-            where
-                bands.dora_key = 'failed_deployment_recovery_time'
-                and rolling.recovery_time_p50_hours <= bands.threshold
-            order by bands.band_order limit 1
-        ) as recovery_time_band
+        {{ dora_band('deployment_frequency', 'rolling.deployments_per_week_4w') }} as deployment_frequency_band,
+        {{ dora_band('lead_time_for_changes', 'rolling.lead_time_p50_hours') }} as lead_time_band,
+        {{ dora_band('change_failure_rate', 'rolling.change_failure_rate') }} as change_failure_rate_band,
+        {{ dora_band('failed_deployment_recovery_time', 'rolling.recovery_time_p50_hours') }} as recovery_time_band
     from rolling
 
 ),

@@ -17,17 +17,9 @@ playbook as (
 
 ),
 
-decisions as (
-
-    select * from {{ ref('stg_app__recommendation_decisions') }}
-
-),
-
 latest_decisions as (
 
-    select distinct on (recommendation_id) *
-    from decisions
-    order by recommendation_id asc, decided_at desc, cast(decision_id as bigint) desc
+    select * from {{ ref('int_recommendation_decisions_latest') }}
 
 ),
 

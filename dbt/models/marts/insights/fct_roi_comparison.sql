@@ -6,9 +6,9 @@
 {%- set baseline_weeks = var('roi_baseline_weeks', 6) | int -%}
 with
 
-decisions as (
+latest_decisions as (
 
-    select * from {{ ref('stg_app__recommendation_decisions') }}
+    select * from {{ ref('int_recommendation_decisions_latest') }}
 
 ),
 
@@ -27,14 +27,6 @@ metric_definitions as (
 rules as (
 
     select * from {{ ref('diagnosis_rules') }}
-
-),
-
-latest_decisions as (
-
-    select distinct on (recommendation_id) *
-    from decisions
-    order by recommendation_id asc, decided_at desc, cast(decision_id as bigint) desc
 
 ),
 

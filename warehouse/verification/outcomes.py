@@ -1,0 +1,241 @@
+"""Verify approved interventions: read the stored data, compute the statistics, write them back for dbt.
+
+For every recommendation whose current (latest) decision is ``approved``, the watched metric of the
+treated team (the decision's snapshot: team, metric, intervention start) is compared between the baseline
+window ``[start - baseline_weeks, start)`` and the current window ``[start, as_of]``, using the item
+observations of ``marts.fct_metric_observations`` and the metric's aggregation from
+``seeds.metric_definitions``. The control group is every other team, except teams with their own approved
+intervention on the same metric starting inside the compared period. Results replace
+``analysis.intervention_outcomes`` in one transaction; dbt reads them as a source
+(``fct_intervention_outcomes``). The bootstrap seed of each row is derived from its recommendation and
+decision ids, so the same stored data always gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from warehouse.verification.stats import DEFAULT_RESAMPLES, bootstrap_change, bootstrap_did, verdict
+
+DEFAULT_BASELINE_WEEKS = 6
+
+
+class VerificationError(RuntimeError):
+    """The warehouse lacks what verification needs (the message says what to run)."""
+
+
+@dataclass(frozen=True)
+class Approved:
+    recommendation_id: str
+    decision_id: int
+    team_id: str
+    metric_name: str
+    start: date
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    aggregation: str
+    higher_is_better: bool
+    min_sample: int
+
+
+def derived_seed(recommendation_id: str, decision_id: int) -> int:
+    digest = hashlib.sha256(f"{recommendation_id}:{decision_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
+
+
+def _require(conn: psycopg.Connection, relation: str) -> None:
+    found = conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()
+    if not found or not found[0]:
+        raise VerificationError(f"{relation} does not exist yet: run `heimdall build` first")
+
+
+def build_as_of(conn: psycopg.Connection) -> date:
+    """The as_of day of the last build: the end of the marts' day spine."""
+    _require(conn, "marts.dim_dates")
+    row = conn.execute("select max(date_day) from marts.dim_dates").fetchone()
+    if not row or row[0] is None:
+        raise VerificationError("marts.dim_dates is empty: load data and run `heimdall build`")
+    return row[0]
+
+
+def approved_interventions(conn: psycopg.Connection) -> list[Approved]:
+    rows = conn.execute(
+        """
+        select recommendation_id, decision_id, team_id, metric_name, intervention_start_date
+        from (
+            select distinct on (recommendation_id) *
+            from app.recommendation_decisions
+            order by recommendation_id, decided_at desc, decision_id desc
+        ) as latest
+        where decision = 'approved'
+        order by recommendation_id
+        """
+    ).fetchall()
+    return [Approved(r[0], int(r[1]), r[2], r[3], r[4]) for r in rows]
+
+
+def metric_definitions(conn: psycopg.Connection) -> dict[str, MetricDefinition]:
+    _require(conn, "seeds.metric_definitions")
+    rows = conn.execute(
+        "select metric_name, aggregation, higher_is_better, min_sample from seeds.metric_definitions"
+    ).fetchall()
+    return {r[0]: MetricDefinition(r[1], bool(r[2]), int(r[3])) for r in rows}
+
+
+def _observations(
+    conn: psycopg.Connection, metric: str, start: datetime, end: datetime
+) -> list[tuple[str, datetime, float]]:
+    rows = conn.execute(
+        "select team_id, observed_at, value from marts.fct_metric_observations "
+        "where metric_name = %s and observed_at >= %s and observed_at < %s",
+        (metric, start, end),
+    ).fetchall()
+    return [(r[0], r[1], float(r[2])) for r in rows]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def outcome_row(
+    conn: psycopg.Connection,
+    item: Approved,
+    definition: MetricDefinition,
+    as_of: date,
+    excluded_controls: set[str],
+    *,
+    baseline_weeks: int,
+    resamples: int,
+) -> dict[str, Any]:
+    baseline_start = item.start - timedelta(weeks=baseline_weeks)
+    start_at, end_at = _midnight(item.start), _midnight(as_of + timedelta(days=1))
+    groups: dict[tuple[bool, bool], list[float]] = {(t, a): [] for t in (True, False) for a in (True, False)}
+    controls: set[str] = set()
+    for team, observed_at, value in _observations(conn, item.metric_name, _midnight(baseline_start), end_at):
+        treated = team == item.team_id
+        if not treated and team in excluded_controls:
+            continue
+        if not treated:
+            controls.add(team)
+        groups[(treated, observed_at >= start_at)].append(value)
+    seed = derived_seed(item.recommendation_id, item.decision_id)
+    how = definition.aggregation
+    treated_change = bootstrap_change(
+        groups[(True, False)], groups[(True, True)], how, seed=seed, resamples=resamples
+    )
+    control_change = bootstrap_change(
+        groups[(False, False)], groups[(False, True)], how, seed=seed + 1, resamples=1
+    )
+    did = bootstrap_did(
+        groups[(True, False)],
+        groups[(True, True)],
+        groups[(False, False)],
+        groups[(False, True)],
+        how,
+        seed=seed + 2,
+        resamples=resamples,
+    )
+    judged = verdict(
+        treated_change.change,
+        did,
+        higher_is_better=definition.higher_is_better,
+        n_before=len(groups[(True, False)]),
+        n_after=len(groups[(True, True)]),
+        min_sample=definition.min_sample,
+        has_control=bool(groups[(False, False)]) and bool(groups[(False, True)]),
+    )
+    return {
+        "recommendation_id": item.recommendation_id,
+        "decision_id": item.decision_id,
+        "team_id": item.team_id,
+        "metric_name": item.metric_name,
+        "aggregation": how,
+        "intervention_start_date": item.start,
+        "baseline_start": baseline_start,
+        "baseline_end": item.start,
+        "current_start": item.start,
+        "current_end": as_of,
+        "treated_n_before": len(groups[(True, False)]),
+        "treated_n_after": len(groups[(True, True)]),
+        "treated_before": treated_change.before,
+        "treated_after": treated_change.after,
+        "change": treated_change.change.estimate,
+        "change_pct": treated_change.change_pct.estimate,
+        "change_ci_low": treated_change.change.low,
+        "change_ci_high": treated_change.change.high,
+        "change_pct_ci_low": treated_change.change_pct.low,
+        "change_pct_ci_high": treated_change.change_pct.high,
+        "control_teams": ", ".join(sorted(controls)) or None,
+        "control_n_before": len(groups[(False, False)]),
+        "control_n_after": len(groups[(False, True)]),
+        "control_before": control_change.before,
+        "control_after": control_change.after,
+        "did_estimate": did.estimate,
+        "did_ci_low": did.low,
+        "did_ci_high": did.high,
+        "verdict": judged.verdict,
+        "verdict_basis": judged.basis,
+        "bootstrap_resamples": resamples,
+        "random_seed": seed,
+        "as_of": _midnight(as_of + timedelta(days=1)) - timedelta(seconds=1),
+    }
+
+
+def compute_outcomes(
+    conn: psycopg.Connection,
+    as_of: date | None = None,
+    *,
+    baseline_weeks: int = DEFAULT_BASELINE_WEEKS,
+    resamples: int = DEFAULT_RESAMPLES,
+) -> list[dict[str, Any]]:
+    """Recompute every approved intervention's outcome and replace analysis.intervention_outcomes."""
+    _require(conn, "marts.fct_metric_observations")
+    as_of = as_of or build_as_of(conn)
+    definitions = metric_definitions(conn)
+    approved = approved_interventions(conn)
+    rows: list[dict[str, Any]] = []
+    for item in approved:
+        definition = definitions.get(item.metric_name)
+        if definition is None:
+            raise VerificationError(
+                f"{item.recommendation_id}: metric {item.metric_name!r} is not in seeds.metric_definitions"
+            )
+        period_start = item.start - timedelta(weeks=baseline_weeks)
+        excluded = {
+            other.team_id
+            for other in approved
+            if other.metric_name == item.metric_name
+            and other.team_id != item.team_id
+            and period_start <= other.start <= as_of
+        }
+        rows.append(
+            outcome_row(
+                conn, item, definition, as_of, excluded, baseline_weeks=baseline_weeks, resamples=resamples
+            )
+        )
+    with conn.transaction():
+        conn.execute("delete from analysis.intervention_outcomes")
+        if rows:
+            columns = list(rows[0])
+            placeholders = ", ".join(["%s"] * len(columns))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    f"insert into analysis.intervention_outcomes ({', '.join(columns)}) "
+                    f"values ({placeholders})",
+                    [tuple(_plain(row[c]) for c in columns) for row in rows],
+                )
+    return rows
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(round(value, 6)))
+    return value
