@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from connectors.cli import connectors_app, sync_app, webhooks_app
 from warehouse import db as warehouse_db
 from warehouse.dbt_runner import DbtError, run_dbt
 from warehouse.loader import BatchResult, LoadError, LoadSummary, load_records, purge_source
@@ -27,6 +28,9 @@ app = typer.Typer(help="Heimdall: engineering-delivery intelligence warehouse.",
 db_app = typer.Typer(help="Start, stop and inspect the warehouse database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(recommendations_app, name="recommendations")
+app.add_typer(sync_app, name="sync")
+app.add_typer(connectors_app, name="connectors")
+app.add_typer(webhooks_app, name="webhooks")
 app.command("verify")(verify_command)
 console = Console()
 err_console = Console(stderr=True)

@@ -235,6 +235,9 @@ def _load_rows(
         "create temp table if not exists _heimdall_load (seq integer, source_id text, parent_id text, "
         "updated_at timestamptz, payload jsonb) on commit delete rows"
     )
+    # A caller may load several batches inside one transaction of its own (a connector commits a page of
+    # documents with its watermark): the rows of the previous batch are still here then.
+    conn.execute("delete from _heimdall_load")
     rejected: list[tuple[str, str]] = []
     with conn.cursor().copy(
         "copy _heimdall_load (seq, source_id, parent_id, updated_at, payload) from stdin"

@@ -174,3 +174,32 @@ def test_nul_characters_are_replaced_not_fatal(load, query) -> None:
     assert (summary.loaded, summary.rejected) == (1, 0)
     row = query("select payload->'fields'->>'summary' as summary from raw.jira_issues where source_id = '5'")
     assert row == [{"summary": "chart\ufffd"}]
+
+
+def test_several_batches_in_one_caller_transaction_stay_in_their_tables(load, query, warehouse_url) -> None:
+    """A connector loads a page (issues, then their change histories) and its watermark in one transaction:
+    each batch must write only its own documents."""
+    import psycopg
+
+    from warehouse.loader import load_records
+
+    records = [
+        RawRecord(
+            "jira_issues",
+            {"id": "7001", "key": "TX-1", "fields": {"updated": "2026-01-05T10:00:00.000+0000"}},
+        ),
+        RawRecord(
+            "jira_changelogs", {"id": "8001", "created": "2026-01-05T10:00:00.000+0000", "items": []}, "7001"
+        ),
+        RawRecord("jira_sprints", {"id": 9001, "state": "active"}, "1"),
+    ]
+    with psycopg.connect(warehouse_url) as conn, conn.transaction():
+        summary = load_records(conn, records, "jira_cloud")
+    assert summary.loaded == 3 and summary.unchanged == 0
+    for table, expected in (
+        ("jira_issues", ["7001"]),
+        ("jira_changelogs", ["8001"]),
+        ("jira_sprints", ["9001"]),
+    ):
+        rows = query(f"select source_id from raw.{table} where source = 'jira_cloud'")
+        assert [row["source_id"] for row in rows] == expected, table

@@ -1,0 +1,176 @@
+"""`heimdall sync ...`, `heimdall connectors check` and `heimdall webhooks serve`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from connectors.http import ConnectorError
+from connectors.state import SyncSummary
+
+sync_app = typer.Typer(
+    help="Fetch from the live sources into raw (incremental by default).", no_args_is_help=True
+)
+connectors_app = typer.Typer(help="Inspect the live-source configuration.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="Receive Jira and GitLab webhooks.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+FullOption = Annotated[bool, typer.Option("--full", help="Ignore watermarks; also detect deleted issues.")]
+SinceOption = Annotated[Optional[str], typer.Option(help="Fetch what changed since this date (YYYY-MM-DD).")]
+
+
+def _fail(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(1)
+
+
+def _since(value: Optional[str]) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"--since must be a date like 2026-11-01, got {value!r}")
+        raise
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _run(which: str, full: bool, since: Optional[str]) -> None:
+    from warehouse import db as warehouse_db
+    from warehouse.migrate import migrate
+    from warehouse.settings import get_settings
+
+    settings = get_settings()
+    start = _since(since)
+    names = ("jira", "gitlab") if which == "all" else (which,)
+    configured = {"jira": settings.jira.is_configured, "gitlab": settings.gitlab.is_configured}
+    if which == "all":
+        names = tuple(name for name in names if configured[name])
+        if not names:
+            _fail("no connector is configured (see `heimdall connectors check` and docs/connectors.md)")
+    total = SyncSummary()
+    rows: list[tuple[str, SyncSummary]] = []
+    try:
+        with warehouse_db.connect(autocommit=True) as conn:
+            migrate(conn)
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed} items"),
+                TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress:
+                for name in names:
+                    task = progress.add_task(f"sync {name}", total=None, rate="")
+                    started = datetime.now(UTC)
+
+                    def advance(
+                        label: str, count: int, task: int = task, started: datetime = started
+                    ) -> None:
+                        progress.update(task, advance=count, description=label)
+                        seconds = max((datetime.now(UTC) - started).total_seconds(), 1e-6)
+                        done = progress.tasks[task].completed
+                        progress.update(task, rate=f"{done / seconds:.1f}/s")
+
+                    connector = _connector(name, settings)
+                    summary = connector.sync(conn, full=full, since=start, progress=advance)
+                    rows.append((name, summary))
+                    total.add(summary)
+    except (ConnectorError, warehouse_db.WarehouseError) as exc:
+        _fail(str(exc))
+    table = Table(title="sync summary")
+    for column in ("source", "fetched", "new", "updated", "unchanged", "rejected", "deleted", "errors"):
+        table.add_column(column, justify="left" if column == "source" else "right")
+    for name, summary in [*rows, ("total", total)]:
+        table.add_row(
+            name,
+            *(
+                str(getattr(summary, key))
+                for key in ("fetched", "new", "updated", "unchanged", "rejected", "deleted")
+            ),
+            str(len(summary.errors)),
+        )
+    console.print(table)
+    if total.rejected:
+        console.print("[yellow]rejected documents are kept in app.dead_letters with the reason[/]")
+
+
+def _connector(name: str, settings):  # type: ignore[no-untyped-def]
+    if name == "jira":
+        from connectors.jira import JiraConnector
+
+        return JiraConnector(settings.jira, settings.connectors)
+    from connectors.gitlab import GitlabConnector
+
+    return GitlabConnector(settings.gitlab, settings.connectors)
+
+
+@sync_app.command("jira")
+def sync_jira(full: FullOption = False, since: SinceOption = None) -> None:
+    """Jira Cloud: issues, full change histories, sprints."""
+    _run("jira", full, since)
+
+
+@sync_app.command("gitlab")
+def sync_gitlab(full: FullOption = False, since: SinceOption = None) -> None:
+    """GitLab: merge requests (notes, approvals, commits), pipelines, jobs, deployments."""
+    _run("gitlab", full, since)
+
+
+@sync_app.command("all")
+def sync_all(full: FullOption = False, since: SinceOption = None) -> None:
+    """Every configured source."""
+    _run("all", full, since)
+
+
+@connectors_app.command("check")
+def check() -> None:
+    """Say what is configured and test authentication, without fetching data."""
+    from warehouse.settings import get_settings
+
+    settings = get_settings()
+    table = Table(title="connectors")
+    for column in ("source", "configured", "scope", "authentication"):
+        table.add_column(column)
+    failed = False
+    for name, configured, scope in (
+        ("jira", settings.jira.is_configured, ", ".join(settings.jira.projects) or "—"),
+        (
+            "gitlab",
+            settings.gitlab.is_configured,
+            ", ".join(settings.gitlab.projects) or (settings.gitlab.group or "—"),
+        ),
+    ):
+        if not configured:
+            table.add_row(name, "no", scope, "not tried (see docs/connectors.md)")
+            continue
+        try:
+            who = _connector(name, settings).check()
+            table.add_row(name, "yes", scope, f"[green]ok[/] as {who}")
+        except ConnectorError as exc:
+            failed = True
+            table.add_row(name, "yes", scope, f"[red]failed[/]: {exc}")
+    console.print(table)
+    if failed:
+        raise typer.Exit(1)
+
+
+@webhooks_app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8787,
+) -> None:
+    """Run the webhook intake (POST /webhooks/gitlab, POST /webhooks/jira, GET /healthz) with uvicorn."""
+    import uvicorn
+
+    from connectors.webhooks import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)
