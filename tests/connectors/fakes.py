@@ -247,3 +247,215 @@ def jira_fixture(seed: int = 3) -> tuple[list[dict[str, Any]], dict[str, list[di
         ordered,
         {board: list(values.values()) for board, values in sprints.items()},
     )
+
+
+def _gl_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class FakeGitlab(FakeServer):
+    """GitLab REST v4 + GraphQL, enough for the connector, serving generator documents. Bearer auth;
+    REST pages of ``per_page`` with ``x-next-page``; jobs only include retried attempts when asked."""
+
+    def __init__(self, docs: dict[str, list], *, token: str = "glpat-test") -> None:
+        super().__init__()
+        self.token = token
+        self.projects = {doc["id"]: doc for doc, _ in docs["gitlab_projects"]}
+        self.mrs = {doc["id"]: doc for doc, _ in docs["gitlab_merge_requests"]}
+        self.notes: dict[int, list[dict]] = {}
+        for doc, parent in docs["gitlab_mr_notes"]:
+            self.notes.setdefault(int(parent), []).append(doc)
+        self.commits: dict[int, list[dict]] = {}
+        for doc, parent in docs["gitlab_mr_commits"]:
+            self.commits.setdefault(int(parent), []).append(doc)
+        self.pipelines = {doc["id"]: doc for doc, _ in docs["gitlab_pipelines"]}
+        self.jobs: dict[int, list[dict]] = {}
+        for doc, parent in docs["gitlab_jobs"]:
+            self.jobs.setdefault(int(parent), []).append(doc)
+        self.deployments = {doc["id"]: doc for doc, _ in docs["gitlab_deployments"]}
+        self.deployment_project = {doc["id"]: int(parent) for doc, parent in docs["gitlab_deployments"]}
+        self.deployment_mrs: dict[int, list[dict]] = {}
+        for doc, parent in docs["gitlab_deployment_merge_requests"]:
+            self.deployment_mrs.setdefault(int(parent), []).append(doc)
+        self.graphql_variables: list[dict[str, Any]] = []
+
+    def authorized(self, headers: Any) -> bool:
+        return headers.get("Authorization") == f"Bearer {self.token}"
+
+    @staticmethod
+    def _page(items: list[Any], query: dict[str, str]) -> Response:
+        page, size = int(query.get("page", 1)), min(int(query.get("per_page", 20)), 100)
+        chunk = items[(page - 1) * size : page * size]
+        headers = {"x-page": str(page), "x-per-page": str(size)}
+        headers["x-next-page"] = str(page + 1) if page * size < len(items) else ""
+        return 200, headers, chunk
+
+    @staticmethod
+    def _since(items: list[dict], query: dict[str, str]) -> list[dict]:
+        floor = query.get("updated_after")
+        kept = [item for item in items if floor is None or _gl_time(item["updated_at"]) >= _gl_time(floor)]
+        return sorted(kept, key=lambda item: (item["updated_at"], item["id"]))
+
+    def route(self, method: str, path: str, query: dict[str, str], body: Any) -> Response:
+        if path == "/api/graphql":
+            return self._graphql(body)
+        if path == "/api/v4/user":
+            return 200, {}, {"id": 1, "username": "heimdall-bot"}
+        match = re.fullmatch(r"/api/v4/projects/([^/]+)", path)
+        if match:
+            key = match.group(1).replace("%2F", "/")
+            project = next(
+                (p for p in self.projects.values() if key in (p["path_with_namespace"], str(p["id"]))), None
+            )
+            return (200, {}, project) if project else (404, {}, {"message": "404 Project Not Found"})
+        match = re.fullmatch(r"/api/v4/projects/(\d+)/pipelines", path)
+        if match:
+            mine = [p for p in self.pipelines.values() if p["project_id"] == int(match.group(1))]
+            listed = [
+                {k: p[k] for k in ("id", "iid", "project_id", "sha", "ref", "status", "updated_at")}
+                for p in mine
+            ]
+            return self._page(self._since(listed, query), query)
+        match = re.fullmatch(r"/api/v4/projects/(\d+)/pipelines/(\d+)", path)
+        if match:
+            return 200, {}, self.pipelines[int(match.group(2))]
+        match = re.fullmatch(r"/api/v4/projects/(\d+)/pipelines/(\d+)/jobs", path)
+        if match:
+            jobs = self.jobs.get(int(match.group(2)), [])
+            if query.get("include_retried") != "true":
+                jobs = [job for job in jobs if not job.get("retried")]
+            return self._page(jobs, query)
+        match = re.fullmatch(r"/api/v4/projects/(\d+)/deployments", path)
+        if match:
+            pid = int(match.group(1))
+            mine = [d for i, d in self.deployments.items() if self.deployment_project[i] == pid]
+            return self._page(self._since(mine, query), query)
+        match = re.fullmatch(r"/api/v4/projects/(\d+)/deployments/(\d+)/merge_requests", path)
+        if match:
+            return self._page(self.deployment_mrs.get(int(match.group(2)), []), query)
+        return 404, {}, {"message": f"404 no route {path}"}
+
+    # GraphQL: the nodes of the connector's two queries, built from the REST documents
+    @staticmethod
+    def _user(user: dict | None) -> dict | None:
+        if not user:
+            return None
+        return {"id": f"gid://gitlab/User/{user['id']}", "username": user["username"], "name": user["name"]}
+
+    def _connection(self, items: list[dict], first: int, after: str | None, node) -> dict:  # type: ignore[no-untyped-def]
+        start = int(after) if after else 0
+        chunk = items[start : start + first]
+        has_next = start + first < len(items)
+        return {
+            "pageInfo": {"endCursor": str(start + first) if has_next else None, "hasNextPage": has_next},
+            "nodes": [node(item) for item in chunk],
+        }
+
+    def _note_node(self, note: dict) -> dict:
+        return {
+            "id": f"gid://gitlab/Note/{note['id']}",
+            "body": note["body"],
+            "system": note["system"],
+            "createdAt": note["created_at"],
+            "updatedAt": note["updated_at"],
+            "author": self._user(note["author"]),
+        }
+
+    @staticmethod
+    def _commit_node(commit: dict) -> dict:
+        return {
+            "sha": commit["id"],
+            "shortId": commit["short_id"],
+            "title": commit["title"],
+            "message": commit["message"],
+            "authoredDate": commit["authored_date"],
+            "committedDate": commit["committed_date"],
+            "authorName": commit["author_name"],
+            "authorEmail": commit["author_email"],
+        }
+
+    def _mr_node(self, mr: dict, nested: int) -> dict:
+        notes = sorted(self.notes.get(mr["id"], []), key=lambda n: n["id"])
+        commits = self.commits.get(mr["id"], [])
+        return {
+            "id": f"gid://gitlab/MergeRequest/{mr['id']}",
+            "iid": str(mr["iid"]),
+            "title": mr["title"],
+            "description": mr["description"],
+            "state": mr["state"],
+            "draft": mr["draft"],
+            "sourceBranch": mr["source_branch"],
+            "targetBranch": mr["target_branch"],
+            "webUrl": mr["web_url"],
+            "createdAt": mr["created_at"],
+            "updatedAt": mr["updated_at"],
+            "mergedAt": mr["merged_at"],
+            "closedAt": mr["closed_at"],
+            "mergeCommitSha": mr["merge_commit_sha"],
+            "diffHeadSha": mr["sha"],
+            "author": self._user(mr["author"]),
+            "mergeUser": self._user(mr.get("merged_by")),
+            "diffStatsSummary": {
+                "additions": mr["diff_stats"]["additions"],
+                "deletions": mr["diff_stats"]["deletions"],
+                "fileCount": mr["diff_stats"]["file_count"],
+            },
+            "labels": {"nodes": [{"title": label} for label in mr["labels"]]},
+            "reviewers": {"nodes": [self._user(user) for user in mr["reviewers"]]},
+            "notes": self._connection(notes, nested, None, self._note_node),
+            "commits": self._connection(commits, nested, None, self._commit_node),
+        }
+
+    def _graphql(self, body: dict) -> Response:
+        variables = body.get("variables") or {}
+        self.graphql_variables.append(variables)
+        project = next(p for p in self.projects.values() if p["path_with_namespace"] == variables["fullPath"])
+        nested = int(variables.get("nested", 100))
+        if "mergeRequests(" in body["query"]:
+            since = {"updated_after": variables["updatedAfter"]} if variables.get("updatedAfter") else {}
+            mrs = self._since([m for m in self.mrs.values() if m["project_id"] == project["id"]], since)
+            first = min(int(variables["first"]), 100)
+            connection = self._connection(
+                mrs, first, variables.get("after"), lambda m: self._mr_node(m, nested)
+            )
+            gid = f"gid://gitlab/Project/{project['id']}"
+            return 200, {}, {"data": {"project": {"id": gid, "mergeRequests": connection}}}
+        mr = next(
+            m
+            for m in self.mrs.values()
+            if m["project_id"] == project["id"] and str(m["iid"]) == variables["iid"]
+        )
+        notes = sorted(self.notes.get(mr["id"], []), key=lambda n: n["id"])
+        data = {
+            "notes": self._connection(notes, nested, variables.get("after"), self._note_node),
+            "commits": self._connection(
+                self.commits.get(mr["id"], []), nested, variables.get("after"), self._commit_node
+            ),
+        }
+        return 200, {}, {"data": {"project": {"mergeRequest": data}}}
+
+
+def gitlab_fixture(seed: int = 3) -> dict[str, list]:
+    """One small generated GitLab group (team Payments): the newest version of every document, once."""
+    from datetime import date
+
+    from generator import GeneratorOptions, generate
+
+    run = generate(
+        GeneratorOptions(seed=seed, scale="small", teams=1, engineers=3, weeks=3, as_of=date(2026, 1, 9))
+    )
+    newest: dict[tuple[str, str], tuple[dict, str | None]] = {}
+    from warehouse.loader import TABLE_SPECS
+
+    for record in run.records:
+        if not record.table.startswith("gitlab_"):
+            continue
+        key = (record.table, TABLE_SPECS[record.table].key(record)[0])
+        old = newest.get(key)
+        stamp = record.payload.get("updated_at") or ""
+        if old is None or stamp >= (old[0].get("updated_at") or ""):
+            newest[key] = (record.payload, record.parent_id)
+    docs: dict[str, list] = {table: [] for table in TABLE_SPECS if table.startswith("gitlab_")}
+    for (table, _), value in newest.items():
+        docs[table].append(value)
+    return docs
