@@ -3,7 +3,9 @@
 Rules (docs/raw-layer.md): each batch is one (source, table, chunk) recorded in ``app.load_batches``;
 a document that cannot be keyed goes to ``app.dead_letters`` with the reason while the rest of its batch
 loads; any database error rolls the whole batch back and marks it failed; re-loading is idempotent
-(upsert on ``source_id`` keeping the newest ``updated_at``).
+(upsert on ``source_id`` keeping the newest ``updated_at``). A ``webhook`` document carries fewer fields than
+the API document of the same object, so it is merged onto the stored one (top-level keys: what the webhook
+does not send keeps its API value); any other source replaces the stored document whole.
 """
 
 from __future__ import annotations
@@ -264,12 +266,16 @@ def _load_rows(
         on conflict (source_id) do update set
             parent_id = coalesce(excluded.parent_id, t.parent_id),
             updated_at = excluded.updated_at,
-            payload = excluded.payload,
+            payload = case
+                when %(source)s = 'webhook' then t.payload || excluded.payload else excluded.payload
+            end,
             source = excluded.source,
             batch_id = excluded.batch_id,
             ingested_at = now()
         where (t.updated_at is null or excluded.updated_at is null or excluded.updated_at >= t.updated_at)
-          and t.payload is distinct from excluded.payload
+          and t.payload is distinct from (
+              case when %(source)s = 'webhook' then t.payload || excluded.payload else excluded.payload end
+          )
         """
     ).format(table=sql.Identifier(spec.table))
     cur = conn.execute(upsert, {"source": source, "batch_id": batch_id})

@@ -58,13 +58,17 @@ def db(pg_server_url: str) -> str:
         admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
-def connector(fake: FakeJira, *, page_size: int = 5, attempts: int = 4, sleep=None) -> JiraConnector:
+def connector(
+    fake: FakeJira, *, page_size: int = 5, attempts: int = 4, sleep=None, timeout: float = 30.0
+) -> JiraConnector:
     settings = JiraSettings(base_url=fake.url, email=EMAIL, api_token=TOKEN, projects=("PAY",), boards=("1",))
     behaviour = ConnectorSettings(
         page_size=page_size, max_attempts=attempts, overlap_minutes=10, concurrency=3
     )
     policy = RetryPolicy(max_attempts=attempts, base_delay=0.01, max_delay=5)
-    client = ApiClient(fake.url, auth=(EMAIL, TOKEN), policy=policy, sleep=sleep or time.sleep, seed=1)
+    client = ApiClient(
+        fake.url, auth=(EMAIL, TOKEN), policy=policy, sleep=sleep or time.sleep, seed=1, timeout=timeout
+    )
     return JiraConnector(settings, behaviour, client)
 
 
@@ -172,6 +176,28 @@ def test_500s_back_off_then_succeed_and_give_up_after_the_bound(fake, db) -> Non
     with psycopg.connect(db) as conn:
         status = conn.execute("select last_status from app.sync_state where scope = 'issues:PAY'").fetchone()
     assert status == ("failed",)
+
+
+def test_slow_response_times_out_and_is_retried(fake, db) -> None:
+    # the first search answer takes 1.5 s, the client waits 0.5 s: a timeout, retried like a network error
+    fake.faults.append(Fault("/rest/api/3/search/jql", 200, delay=1.5))
+    waits: list[float] = []
+    with psycopg.connect(db) as conn:
+        connector(fake, timeout=0.5, sleep=waits.append).sync(conn)
+    assert raw_rows(db, "jira_issues") == pay_issues(fake)
+    assert len(waits) == 1  # one timeout, one backoff, then the page
+
+
+def test_connectors_check(fake, db) -> None:
+    configured = subprocess.run(
+        [HEIMDALL, "connectors", "check"], env=_cli_env(fake, db), capture_output=True, text=True, check=False
+    )
+    assert configured.returncode == 0, configured.stderr
+    assert "ok as Heimdall Bot" in configured.stdout and TOKEN not in configured.stdout
+    assert len(fake.requests("/rest/api/3/search")) == 0  # authentication only, no data fetched
+    bare = {k: v for k, v in _cli_env(fake, db).items() if not k.startswith("HEIMDALL_JIRA")}
+    nothing = subprocess.run([HEIMDALL, "connectors", "check"], env=bare, capture_output=True, text=True)
+    assert nothing.returncode == 0 and "not tried" in nothing.stdout
 
 
 def test_expired_page_token_resumes_from_the_committed_watermark(fake, db) -> None:

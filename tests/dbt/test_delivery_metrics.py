@@ -1,6 +1,6 @@
-"""CI, deployments, incidents and DORA end to end: small, explicit GitLab and Jira histories go through the real
-loader and the real dbt build, and the marts are checked against numbers computed BY HAND (arithmetic in the
-comments). Definitions: docs/metrics.md, "CI" and "Delivery and DORA". Week of Monday 2026-01-05.
+"""CI, deployments, incidents and DORA end to end: small, explicit GitLab and Jira histories go through the
+real loader and the real dbt build, and the marts are checked against numbers computed BY HAND (arithmetic in
+the comments). Definitions: docs/metrics.md, "CI" and "Delivery and DORA". Week of Monday 2026-01-05.
 
 Team Payments, GitLab project 7 = acme/payments/api.
 CI (Monday):
@@ -21,7 +21,8 @@ Delivery:
 Incidents (Jira OPS, team Payments):
 * OPS-1 opened Mon 18:00 "Caused by deployment acme/payments/api#1", resolved 20:10 -> explicit, 9001.
 * OPS-2 opened Wed 12:00 "Latency spike in api", resolved 13:10 -> inferred: api's last deployment, 9005.
-* OPS-3 opened Thu 09:00 "Billing emails delayed", still open -> unattributed.
+* OPS-3 opened Thu 09:00 "Billing emails delayed", still open; names no project of the team -> the team's
+  last production deployment before it, 9005 (inferred_team_last_deployment).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 import pytest
 
 from tests.dbt.test_flow_metrics import history, issue, jira_ts, status
-from tests.dbt.test_review_metrics import PROJECT_ID, USERS, commit, gl_ts, merge_request, project_record
+from tests.dbt.test_review_metrics import PROJECT_ID, commit, gl_ts, merge_request, project_record
 from warehouse.records import RawRecord
 
 VARS = '{"as_of": "2026-01-10T00:00:00+00:00"}'
@@ -248,7 +249,10 @@ def test_incident_attribution_and_recovery(built, query) -> None:
         "9005",
         "inferred_last_deployment",
     )
-    assert (rows["OPS-3"]["deployment_id"], rows["OPS-3"]["attribution_method"]) == (None, "unattributed")
+    assert (rows["OPS-3"]["deployment_id"], rows["OPS-3"]["attribution_method"]) == (
+        "9005",
+        "inferred_team_last_deployment",
+    )
     # OPS-1: deployment finished 17:10 -> resolved 20:10 = 3 h; opened 18:00 -> resolved 20:10 = 2 h 10 min
     assert rows["OPS-1"]["recovery_time_hours"] == Decimal("3")
     assert rows["OPS-1"]["time_to_restore_hours"] == Decimal("2.1667")
@@ -266,7 +270,7 @@ def test_dora_week(built, query) -> None:
     # successful production deployments 9001, 9002 (same pipeline 601) and 9005 (pipeline 602):
     # 2 deployments counted once per pipeline, on 2 days (Mon, Wed); 9003 is staging, 9004 failed
     assert (week["deployment_count"], week["deployment_days"]) == (2, 2)
-    # change failure rate: 9001 (OPS-1) and 9005 (OPS-2) of 3 production deployments = 0.6667
+    # change failure rate: 9001 (OPS-1) and 9005 (OPS-2, OPS-3) of 3 production deployments = 0.6667
     assert (week["failed_deployment_count"], week["change_failure_n"]) == (2, 3)
     assert week["change_failure_rate"] == Decimal("0.6667")
     # lead time for changes: 1001 08:00 -> 17:10 = 9.1667 h; 1002 09:30 -> 17:20 = 7.8333 h;

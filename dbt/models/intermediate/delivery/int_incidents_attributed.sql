@@ -1,13 +1,19 @@
 {#- Each incident (Jira issue of a type in var `incident_issue_types`) attributed to the production deployment
     that caused it. Precedence (the first that applies wins, and `attribution_method` says which):
-    1 explicit_deployment      the text names `<project path>#<deployment iid>` of a production deployment;
-    2 explicit_sha             the text contains a 7-40 hex prefix of a production deployment's sha;
-    3 explicit_merge_request   the text names `<project path>!<mr iid>` of an MR that reached production;
-    4 inferred_last_deployment the last successful production deployment, before the incident, of the service:
-                               the team's GitLab project whose name appears in the summary, description or labels;
-    else unattributed. The inference only looks back var `incident_attribution_window_hours` (default 168).
-    Text = summary + description + labels. -#}
+    1 explicit_deployment           the text names `<project path>#<deployment iid>` of a production deployment;
+    2 explicit_sha                  the text contains a 7-40 hex prefix of a production deployment's sha;
+    3 explicit_merge_request        the text names `<project path>!<mr iid>` of an MR that reached production;
+    4 inferred_last_deployment      the last successful production deployment, before the incident, of the
+                                    service: the team's GitLab project whose name appears in the text;
+    5 inferred_team_last_deployment no team project is named at all: the team's last successful production
+                                    deployment before the incident (var `incident_attribution_team_fallback`);
+    else unattributed (also when a named service has no deployment in the window: another project's release
+    is not blamed for it). Inference only looks back var `incident_attribution_window_hours` (default 168).
+    Every rule only considers deployments finished at or before the incident was opened: a reference to a later
+    deployment or MR (the fix, the rollback) is not the cause, and the next rule is tried.
+    Text = summary + description + labels + components. -#}
 {%- set window_hours = var('incident_attribution_window_hours', 168) -%}
+{%- set team_fallback = var('incident_attribution_team_fallback', true) -%}
 with
 
 issues as (
@@ -47,7 +53,7 @@ incidents as (
         issue_key,
         team_id,
         created_at,
-        lower(concat_ws(' ', summary, description_text, labels_text)) as incident_text
+        lower(concat_ws(' ', summary, description_text, labels_text, components_text)) as incident_text
     from issues
     where issue_type in ({{ "'" ~ var('incident_issue_types') | join("', '") ~ "'" }})
 
@@ -72,6 +78,7 @@ deployment_refs as (
         on
             lower(production.project_path) = ref_match.parts[1]
             and production.deployment_iid = ref_match.parts[2]
+            and incidents.created_at >= production.deployed_at
 
 ),
 
@@ -83,7 +90,10 @@ sha_refs as (
         production.deployed_at
     from incidents
     cross join lateral regexp_matches(incidents.incident_text, '(?<![0-9a-z])([0-9a-f]{7,40})(?![0-9a-z])', 'g') as sha_match (parts)
-    inner join production on lower(production.commit_sha) like sha_match.parts[1] || '%'
+    inner join production
+        on
+            lower(production.commit_sha) like sha_match.parts[1] || '%'
+            and incidents.created_at >= production.deployed_at
 
 ),
 
@@ -98,7 +108,26 @@ merge_request_refs as (
     inner join projects on lower(projects.path_with_namespace) = mr_match.parts[1]
     inner join merge_requests
         on projects.project_id = merge_requests.project_id and merge_requests.merge_request_iid = mr_match.parts[2]
-    inner join mr_deployments on merge_requests.merge_request_id = mr_deployments.merge_request_id
+    inner join mr_deployments
+        on
+            merge_requests.merge_request_id = mr_deployments.merge_request_id
+            and incidents.created_at >= mr_deployments.deployed_at
+
+),
+
+named_services as (
+
+    select
+        incidents.issue_id,
+        projects.project_id
+    from incidents
+    inner join projects
+        on
+            incidents.team_id = projects.team_id
+            and incidents.incident_text ~ (
+                '(^|[^a-z0-9])' || regexp_replace(lower(projects.project_name), '([^a-z0-9])', '\\\1', 'g')
+                || '([^a-z0-9]|$)'
+            )
 
 ),
 
@@ -109,12 +138,32 @@ service_deployments as (
         production.deployment_id,
         production.deployed_at
     from incidents
+    inner join named_services on incidents.issue_id = named_services.issue_id
+    inner join production
+        on
+            named_services.project_id = production.project_id
+            and incidents.created_at >= production.deployed_at
+            and production.deployed_at > incidents.created_at - interval '{{ window_hours }} hours'
+    order by incidents.issue_id asc, production.deployed_at desc, production.deployment_id desc
+
+),
+
+team_deployments as (
+
+    select distinct on (incidents.issue_id)
+        incidents.issue_id,
+        production.deployment_id,
+        production.deployed_at
+    from incidents
     inner join production
         on
             incidents.team_id = production.team_id
-            and incidents.incident_text ~ ('(^|[^a-z0-9])' || lower(production.project_name) || '([^a-z0-9]|$)')
             and incidents.created_at >= production.deployed_at
             and production.deployed_at > incidents.created_at - interval '{{ window_hours }} hours'
+    left join named_services on incidents.issue_id = named_services.issue_id
+    where
+        named_services.issue_id is null
+        and {{ 'true' if team_fallback else 'false' }}
     order by incidents.issue_id asc, production.deployed_at desc, production.deployment_id desc
 
 ),
@@ -152,6 +201,14 @@ candidates as (
         4 as precedence,
         'inferred_last_deployment' as attribution_method
     from service_deployments
+    union all
+    select
+        issue_id,
+        deployment_id,
+        deployed_at,
+        5 as precedence,
+        'inferred_team_last_deployment' as attribution_method
+    from team_deployments
 
 ),
 

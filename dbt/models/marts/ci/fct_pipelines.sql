@@ -1,4 +1,6 @@
-{#- One row per pipeline: status, timings, job attempts, retry waste and flakiness (docs/metrics.md, "CI"). -#}
+{#- One row per pipeline: status, timings, job attempts, retry waste (run time of every attempt a later attempt
+    of the same job replaced, summed from seconds) and flakiness (succeeded, and at least one job failed, was
+    retried and its final attempt succeeded). docs/metrics.md, "CI". -#}
 with
 
 pipelines as (
@@ -19,6 +21,18 @@ jobs as (
 
 ),
 
+job_outcomes as (
+
+    select
+        pipeline_id,
+        job_name,
+        bool_or(is_retried_attempt and status = 'failed') as has_failed_retried_attempt,
+        bool_or(is_final_attempt and status = 'success') as is_final_attempt_successful
+    from jobs
+    group by pipeline_id, job_name
+
+),
+
 job_stats as (
 
     select
@@ -26,11 +40,21 @@ job_stats as (
         count(*) as job_attempt_count,
         count(distinct job_name) as job_count,
         count(*) filter (where is_retried_attempt) as retried_attempt_count,
-        sum(retry_waste_minutes) as retry_waste_minutes,
-        bool_or(is_retried_attempt and status = 'failed') as has_failed_retried_attempt,
-        bool_and(not is_final_attempt or status in ('success', 'skipped', 'manual') or is_allowed_to_fail)
-            as are_final_attempts_green
+        count(distinct job_name) filter (where is_retried_attempt) as retried_job_count,
+        sum(case when is_retried_attempt then coalesce(duration_seconds, 0) else 0 end) / 60.0
+            as retry_waste_minutes
     from jobs
+    group by pipeline_id
+
+),
+
+flaky_jobs as (
+
+    select
+        pipeline_id,
+        count(*) as flaky_job_count
+    from job_outcomes
+    where has_failed_retried_attempt and is_final_attempt_successful
     group by pipeline_id
 
 ),
@@ -57,12 +81,15 @@ final as (
         coalesce(job_stats.job_count, 0) as job_count,
         coalesce(job_stats.job_attempt_count, 0) as job_attempt_count,
         coalesce(job_stats.retried_attempt_count, 0) as retried_attempt_count,
+        coalesce(job_stats.retried_job_count, 0) as retried_job_count,
+        coalesce(flaky_jobs.flaky_job_count, 0) as flaky_job_count,
         {{ metric_round('coalesce(job_stats.retry_waste_minutes, 0)') }} as retry_waste_minutes,
-        pipelines.status = 'success' and coalesce(job_stats.has_failed_retried_attempt, false) as is_flaky,
+        pipelines.status = 'success' and coalesce(flaky_jobs.flaky_job_count, 0) > 0 as is_flaky,
         pipelines.web_url
     from pipelines
     left join projects on pipelines.project_id = projects.project_id
     left join job_stats on pipelines.pipeline_id = job_stats.pipeline_id
+    left join flaky_jobs on pipelines.pipeline_id = flaky_jobs.pipeline_id
 
 )
 

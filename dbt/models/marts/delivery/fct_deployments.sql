@@ -33,7 +33,10 @@ shipped as (
         count(*) as merge_request_count,
         count(*) filter (where mr_deployments.match_method = 'inferred_merge_time') as inferred_merge_request_count,
         {{ percentile_of(hours_between('merge_requests.first_commit_at', 'mr_deployments.deployed_at'), 0.5) }}
-            as lead_time_p50_hours
+            as lead_time_p50_hours,
+        {{ percentile_of(hours_between('merge_requests.first_commit_at', 'mr_deployments.deployed_at'), 0.85) }}
+            as lead_time_p85_hours,
+        max({{ hours_between('merge_requests.first_commit_at', 'mr_deployments.deployed_at') }}) as lead_time_max_hours
     from mr_deployments
     left join merge_requests on mr_deployments.merge_request_id = merge_requests.merge_request_id
     group by mr_deployments.deployment_id
@@ -88,6 +91,8 @@ final as (
         coalesce(shipped.merge_request_count, 0) as merge_request_count,
         coalesce(shipped.inferred_merge_request_count, 0) as inferred_merge_request_count,
         {{ metric_round('shipped.lead_time_p50_hours') }} as lead_time_p50_hours,
+        {{ metric_round('shipped.lead_time_p85_hours') }} as lead_time_p85_hours,
+        {{ metric_round('shipped.lead_time_max_hours') }} as lead_time_max_hours,
         coalesce(caused.incident_count, 0) as incident_count,
         caused.incident_keys,
         coalesce(caused.incident_count, 0) > 0 as has_incident

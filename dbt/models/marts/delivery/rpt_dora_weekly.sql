@@ -1,5 +1,7 @@
 {#- The four DORA keys per team and ISO week, with sample sizes and the DORA performance band of each
-    (seed dora_performance_bands). Definitions: docs/metrics.md, "Delivery and DORA". -#}
+    (seed dora_performance_bands). Every team with GitLab projects gets every week from the first day of data
+    (dim_dates, or an earlier production deployment) to the as_of week, zero-deployment weeks included.
+    Definitions: docs/metrics.md, "Delivery and DORA". -#}
 with
 
 teams as (
@@ -44,17 +46,6 @@ bands as (
 
 ),
 
-team_weeks as (
-
-    select distinct
-        teams.team_id,
-        dates.week_start_date
-    from teams
-    cross join dates
-    where teams.has_gitlab_projects
-
-),
-
 production as (
 
     select
@@ -62,6 +53,41 @@ production as (
         {{ utc_week_start('deployed_at') }} as week_start_date
     from deployments
     where is_production and is_successful and deployed_at is not null
+
+),
+
+spine_bounds as (
+
+    select
+        least(
+            (select min(dates.date_day) from dates),
+            (select min({{ utc_date('production.deployed_at') }}) from production)
+        ) as first_day,
+        (select max(dates.date_day) from dates) as last_day
+
+),
+
+spine_days as (
+
+    {{ day_series('(select first_day from spine_bounds)', '(select last_day from spine_bounds)') }}
+
+),
+
+weeks as (
+
+    select distinct cast(date_trunc('week', date_day) as date) as week_start_date
+    from spine_days
+
+),
+
+team_weeks as (
+
+    select
+        teams.team_id,
+        weeks.week_start_date
+    from teams
+    cross join weeks
+    where teams.has_gitlab_projects
 
 ),
 

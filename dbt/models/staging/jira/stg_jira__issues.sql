@@ -31,6 +31,13 @@ renamed as (
                     from jsonb_array_elements(source.payload -> 'fields' -> 'labels') as labels (label)
                 )
         end as labels_text,
+        case
+            when jsonb_typeof(source.payload -> 'fields' -> 'components') = 'array'
+                then (
+                    select string_agg(components.component ->> 'name', ' ')
+                    from jsonb_array_elements(source.payload -> 'fields' -> 'components') as components (component)
+                )
+        end as components_text,
         source.payload -> 'fields' -> 'status' ->> 'id' as status_id,
         source.payload -> 'fields' -> 'status' ->> 'name' as status_name,
         {{ normalize_status_name("source.payload -> 'fields' -> 'status' ->> 'name'") }} as status_name_normalized,
