@@ -50,6 +50,7 @@ query($fullPath: ID!, $after: String, $updatedAfter: Time, $first: Int!, $nested
         createdAt updatedAt mergedAt closedAt mergeCommitSha diffHeadSha
         author {{ {USER} }} mergeUser {{ {USER} }}
         diffStatsSummary {{ additions deletions fileCount }}
+        headPipeline {{ id iid status sha ref }}
         labels {{ nodes {{ title }} }}
         reviewers {{ nodes {{ {USER} }} }}
         notes(first: $nested) {{
@@ -100,6 +101,7 @@ def _user(node: dict[str, Any] | None) -> dict[str, Any] | None:
 def mr_document(node: dict[str, Any], project_id: int, project_path: str) -> dict[str, Any]:
     """A GraphQL merge request as the REST v4 document of docs/raw-layer.md (plus diff_stats)."""
     stats = node.get("diffStatsSummary") or {}
+    head = node.get("headPipeline")
     iid = int(node["iid"])
     return {
         "id": gid(node["id"]),
@@ -128,6 +130,15 @@ def mr_document(node: dict[str, Any], project_id: int, project_path: str) -> dic
             "additions": stats.get("additions"),
             "deletions": stats.get("deletions"),
             "file_count": stats.get("fileCount"),
+        },
+        "head_pipeline": None
+        if not head
+        else {
+            "id": gid(head.get("id")),
+            "iid": int(head["iid"]) if head.get("iid") else None,
+            "status": str(head.get("status") or "").lower() or None,
+            "sha": head.get("sha"),
+            "ref": head.get("ref"),
         },
     }
 

@@ -400,10 +400,25 @@ class FakeGitlab(FakeServer):
                 "deletions": mr["diff_stats"]["deletions"],
                 "fileCount": mr["diff_stats"]["file_count"],
             },
+            "headPipeline": self._head_pipeline(mr),
             "labels": {"nodes": [{"title": label} for label in mr["labels"]]},
             "reviewers": {"nodes": [self._user(user) for user in mr["reviewers"]]},
             "notes": self._connection(notes, nested, None, self._note_node),
             "commits": self._connection(commits, nested, None, self._commit_node),
+        }
+
+    def _head_pipeline(self, mr: dict) -> dict | None:
+        ref = f"refs/merge-requests/{mr['iid']}/head"
+        mine = [p for p in self.pipelines.values() if p["project_id"] == mr["project_id"] and p["ref"] == ref]
+        if not mine:
+            return None
+        head = max(mine, key=lambda p: (p["created_at"], p["id"]))
+        return {
+            "id": f"gid://gitlab/Ci::Pipeline/{head['id']}",
+            "iid": str(head["iid"]),
+            "status": head["status"].upper(),
+            "sha": head["sha"],
+            "ref": head["ref"],
         }
 
     def _graphql(self, body: dict) -> Response:

@@ -96,6 +96,14 @@ def test_full_sync_matches_the_rest_documents(fake, fixture_docs, db) -> None:
         stored = merge_requests[str(expected["id"])]
         assert {key: stored[key] for key in compared} == {key: expected[key] for key in compared}
         assert stored["author"]["username"] == expected["author"]["username"]
+    # the head pipeline of each MR (GraphQL headPipeline): its newest MR pipeline, status as in REST
+    with_head = [mr for mr in merge_requests.values() if mr["head_pipeline"]]
+    assert with_head
+    pipelines = {doc["id"]: doc for doc, _ in fixture_docs["gitlab_pipelines"]}
+    for mr in with_head:
+        head = pipelines[mr["head_pipeline"]["id"]]
+        assert head["ref"] == f"refs/merge-requests/{mr['iid']}/head"
+        assert mr["head_pipeline"]["status"] == head["status"]
     # notes, including the approvals and ready markers of merged MRs (GitLab system notes)
     notes = raw(db, "gitlab_mr_notes")
     assert set(notes) == {str(doc["id"]) for doc, _ in fixture_docs["gitlab_mr_notes"]}

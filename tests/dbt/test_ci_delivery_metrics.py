@@ -59,7 +59,8 @@ import pytest
 
 from warehouse.records import RawRecord
 
-VARS = '{"as_of": "2026-02-21T00:00:00+00:00"}'
+# the team-wide attribution fallback is opt-in; this module exercises it
+VARS = '{"as_of": "2026-02-21T00:00:00+00:00", "incident_attribution_team_fallback": true}'
 WEB, CART = 21, 22
 NAMESPACE = {"id": 90, "name": "Checkout", "path": "checkout", "full_path": "acme/checkout"}
 TEAM_FIELD = "customfield_10001"

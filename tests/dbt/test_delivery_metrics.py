@@ -21,8 +21,8 @@ Delivery:
 Incidents (Jira OPS, team Payments):
 * OPS-1 opened Mon 18:00 "Caused by deployment acme/payments/api#1", resolved 20:10 -> explicit, 9001.
 * OPS-2 opened Wed 12:00 "Latency spike in api", resolved 13:10 -> inferred: api's last deployment, 9005.
-* OPS-3 opened Thu 09:00 "Billing emails delayed", still open; names no project of the team -> the team's
-  last production deployment before it, 9005 (inferred_team_last_deployment).
+* OPS-3 opened Thu 09:00 "Billing emails delayed", still open; names no project of the team -> unattributed
+  (the team-wide fallback is off by default).
 """
 
 from __future__ import annotations
@@ -249,10 +249,7 @@ def test_incident_attribution_and_recovery(built, query) -> None:
         "9005",
         "inferred_last_deployment",
     )
-    assert (rows["OPS-3"]["deployment_id"], rows["OPS-3"]["attribution_method"]) == (
-        "9005",
-        "inferred_team_last_deployment",
-    )
+    assert (rows["OPS-3"]["deployment_id"], rows["OPS-3"]["attribution_method"]) == (None, "unattributed")
     # OPS-1: deployment finished 17:10 -> resolved 20:10 = 3 h; opened 18:00 -> resolved 20:10 = 2 h 10 min
     assert rows["OPS-1"]["recovery_time_hours"] == Decimal("3")
     assert rows["OPS-1"]["time_to_restore_hours"] == Decimal("2.1667")

@@ -246,9 +246,7 @@ def gitlab_records() -> list[RawRecord]:
         },
     }
     recs.append(RawRecord("gitlab_deployments", deployment, str(PROJECT_ID)))
-    recs += [
-        RawRecord("gitlab_deployment_merge_requests", mr, parent_id="9001") for mr in (mr_1001, mr_1002)
-    ]
+    recs += [RawRecord("gitlab_deployment_merge_requests", mr, parent_id="9001") for mr in (mr_1001, mr_1002)]
     return recs
 
 
@@ -258,12 +256,21 @@ def jira_records() -> list[RawRecord]:
         (("2001", "PAY-1", 6), ("2002", "PAY-2", 6), ("2003", "PAY-3", 7)), start=1
     ):
         recs += [
-            issue(issue_id, key, "Done", jira_ts(5, "08:00"), team="Payments", updated=jira_ts(done_day, "12:00")),
+            issue(
+                issue_id,
+                key,
+                "Done",
+                jira_ts(5, "08:00"),
+                team="Payments",
+                updated=jira_ts(done_day, "12:00"),
+            ),
             history(f"{n}1", issue_id, jira_ts(5, "08:00"), status("To Do", "In Progress")),
             history(f"{n}2", issue_id, jira_ts(done_day, "12:00"), status("In Progress", "Done")),
         ]
     recs += [
-        issue("2004", "PAY-4", "In Progress", jira_ts(5, "08:00"), team="Payments", updated=jira_ts(5, "09:00")),
+        issue(
+            "2004", "PAY-4", "In Progress", jira_ts(5, "08:00"), team="Payments", updated=jira_ts(5, "09:00")
+        ),
         history("41", "2004", jira_ts(5, "09:00"), status("To Do", "In Progress")),
     ]
     return recs
@@ -288,12 +295,14 @@ def test_draft_mr_review_timeline(built, query) -> None:
     # coding: first commit 08:00 -> ready 11:00 = 3 h (not created_at 09:00: it was a draft until 11:00)
     assert mr["coding_time_hours"] == Decimal("3")
     assert mr["coding_started_from"] == "first_commit"
-    # pickup: ready 11:00 -> cy's first comment 13:00 = 2 h (the bot's 09:01 note and the author's notes don't count)
+    # pickup: ready 11:00 -> cy's first comment 13:00 = 2 h
+    # (the bot's 09:01 note and the author's own notes don't count)
     assert mr["review_pickup_hours"] == Decimal("2")
     assert mr["first_reviewer_username"] == "cy"
     # review: 13:00 -> merged 16:00 = 3 h
     assert mr["review_duration_hours"] == Decimal("3")
-    # rounds: commit 08:00 | cy 13:00 (round 1) | commit 14:00 | cy 14:30 (round 2), approve 15:00 (same round)
+    # rounds: commit 08:00 | cy 13:00 (round 1) | commit 14:00 | cy 14:30 (round 2),
+    # approve 15:00 (same round)
     assert mr["review_rounds"] == 2
     # merged 16:00 -> deployment finished 17:30 = 1.5 h, from GitLab's deployment relation
     assert mr["merge_to_deploy_hours"] == Decimal("1.5")
@@ -343,7 +352,8 @@ def test_working_hours_skip_nights_and_weekends(built, query) -> None:
     assert mrs["1001"]["review_pickup_working_hours"] == Decimal("2")
     # 1001 review 13:00 -> 16:00 = 3 working hours
     assert mrs["1001"]["review_duration_working_hours"] == Decimal("3")
-    # 1004 (Renovate): ready Tue 03:00, merged unreviewed 10:00: 7 wall-clock hours, 09:00-10:00 = 1 working hour
+    # 1004 (Renovate): ready Tue 03:00, merged unreviewed 10:00: 7 wall-clock hours,
+    # 09:00-10:00 = 1 working hour
     assert mrs["1004"]["review_pickup_hours"] == Decimal("7")
     assert mrs["1004"]["review_pickup_working_hours"] == Decimal("1")
     # 1006: Fri 17:00 -> Mon 10:00 = 65 wall-clock hours; Fri 17-18 + Mon 09-10 = 2 working hours
@@ -358,7 +368,8 @@ def test_issue_links_record_source_and_confidence(built, query) -> None:
         "from marts.fct_issue_merge_request_links order by issue_key, merge_request_id"
     )
     assert [
-        (r["issue_key"], r["merge_request_id"], r["link_source"], r["confidence"], r["issue_id"]) for r in rows
+        (r["issue_key"], r["merge_request_id"], r["link_source"], r["confidence"], r["issue_id"])
+        for r in rows
     ] == [
         ("PAY-1", "1001", "branch", "high", "2001"),  # only in the branch, lower case
         ("PAY-1", "1005", "description", "medium", "2001"),

@@ -6,14 +6,14 @@
     4 inferred_last_deployment      the last successful production deployment, before the incident, of the
                                     service: the team's GitLab project whose name appears in the text;
     5 inferred_team_last_deployment no team project is named at all: the team's last successful production
-                                    deployment before the incident (var `incident_attribution_team_fallback`);
+                                    deployment before the incident (only with var `incident_attribution_team_fallback`: true);
     else unattributed (also when a named service has no deployment in the window: another project's release
     is not blamed for it). Inference only looks back var `incident_attribution_window_hours` (default 168).
     Every rule only considers deployments finished at or before the incident was opened: a reference to a later
     deployment or MR (the fix, the rollback) is not the cause, and the next rule is tried.
     Text = summary + description + labels + components. -#}
 {%- set window_hours = var('incident_attribution_window_hours', 168) -%}
-{%- set team_fallback = var('incident_attribution_team_fallback', true) -%}
+{%- set team_fallback = var('incident_attribution_team_fallback', false) -%}
 with
 
 issues as (
