@@ -100,13 +100,16 @@ def _load_env_file() -> None:
 def get_settings() -> Settings:
     _load_env_file()
     home = Path(os.environ.get("HEIMDALL_HOME", PROJECT_ROOT / ".heimdall")).resolve()
+    dbt_dir = Path(os.environ.get("HEIMDALL_DBT_DIR", PROJECT_ROOT / "dbt")).resolve()
     return Settings(
         home=home,
         database_url=os.environ.get("HEIMDALL_DATABASE_URL") or None,
-        dbt_project_dir=Path(os.environ.get("HEIMDALL_DBT_DIR", PROJECT_ROOT / "dbt")).resolve(),
+        dbt_project_dir=dbt_dir,
         dbt_target_schema=os.environ.get("HEIMDALL_DBT_SCHEMA", "marts"),
         dbt_threads=int(os.environ.get("HEIMDALL_DBT_THREADS", "2")),
-        roi_baseline_weeks=int(os.environ.get("HEIMDALL_ROI_BASELINE_WEEKS", "6")),
+        roi_baseline_weeks=int(
+            _env("HEIMDALL_ROI_BASELINE_WEEKS") or _dbt_var(dbt_dir, "roi_baseline_weeks", 6)
+        ),
         bootstrap_resamples=int(os.environ.get("HEIMDALL_BOOTSTRAP_RESAMPLES", "2000")),
         jira=JiraSettings(
             base_url=_env("HEIMDALL_JIRA_URL"),
@@ -133,6 +136,17 @@ def get_settings() -> Settings:
             webhook_tolerance_seconds=int(_env("HEIMDALL_WEBHOOK_TOLERANCE_SECONDS") or 300),
         ),
     )
+
+
+def _dbt_var(dbt_dir: Path, name: str, default: int) -> int:
+    """A var of dbt_project.yml, so Python and dbt read one setting (e.g. the ROI baseline window)."""
+    import yaml
+
+    try:
+        project = yaml.safe_load((dbt_dir / "dbt_project.yml").read_text())
+        return int(project.get("vars", {}).get(name, default))
+    except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
+        return default
 
 
 def _env(name: str) -> str | None:

@@ -96,3 +96,16 @@ def test_same_seed_same_numbers() -> None:
     first = bootstrap_change(before, after, seed=7, resamples=300)
     again = bootstrap_change(before, after, seed=7, resamples=300)
     assert first == again
+
+
+def test_python_and_dbt_share_the_roi_baseline_window(tmp_path) -> None:
+    """One setting: verification reads the dbt project's `roi_baseline_weeks` unless the env overrides it."""
+    import yaml
+
+    from warehouse.settings import PROJECT_ROOT, _dbt_var
+
+    project = yaml.safe_load((PROJECT_ROOT / "dbt" / "dbt_project.yml").read_text())
+    assert _dbt_var(PROJECT_ROOT / "dbt", "roi_baseline_weeks", -1) == project["vars"]["roi_baseline_weeks"]
+    (tmp_path / "dbt_project.yml").write_text("vars:\n  roi_baseline_weeks: 9\n")
+    assert _dbt_var(tmp_path, "roi_baseline_weeks", 6) == 9
+    assert _dbt_var(tmp_path / "missing", "roi_baseline_weeks", 6) == 6
