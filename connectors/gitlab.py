@@ -211,6 +211,13 @@ class GitlabConnector:
             else:
                 page = None
 
+    def _updated_pages(self, path: str, start: str | None) -> Iterator[list[dict[str, Any]]]:
+        """Pages of a REST list oldest update first, from ``start`` (``updated_after``) when given."""
+        params: dict[str, Any] = {"order_by": "updated_at", "sort": "asc"}
+        if start:
+            params["updated_after"] = start
+        return self._rest_pages(path, params)
+
     def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         body = self.client.post_json("/api/graphql", {"query": query, "variables": variables})
         if body.get("errors"):
@@ -351,10 +358,7 @@ class GitlabConnector:
     ) -> SyncSummary:
         summary = SyncSummary()
         project_id = int(project["id"])
-        params: dict[str, Any] = {"order_by": "updated_at", "sort": "asc"}
-        if start:
-            params["updated_after"] = start
-        for page in self._rest_pages(f"/api/v4/projects/{project_id}/pipelines", params):
+        for page in self._updated_pages(f"/api/v4/projects/{project_id}/pipelines", start):
             records: list[RawRecord] = []
             details = []
             for listed in page:
@@ -382,10 +386,7 @@ class GitlabConnector:
     ) -> SyncSummary:
         summary = SyncSummary()
         project_id = int(project["id"])
-        params: dict[str, Any] = {"order_by": "updated_at", "sort": "asc"}
-        if start:
-            params["updated_after"] = start
-        for page in self._rest_pages(f"/api/v4/projects/{project_id}/deployments", params):
+        for page in self._updated_pages(f"/api/v4/projects/{project_id}/deployments", start):
             records = [RawRecord("gitlab_deployments", deployment, str(project_id)) for deployment in page]
             for deployment in page:
                 if deployment.get("status") != "success":

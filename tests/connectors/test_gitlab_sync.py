@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import copy
 import time
-import uuid
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from connectors.gitlab import GitlabConnector, gid, mr_document
 from connectors.http import ApiClient, ConnectorError, RetryPolicy
 from tests.connectors.fakes import FakeGitlab, Fault, gitlab_fixture
-from warehouse.migrate import migrate
 from warehouse.settings import ConnectorSettings, GitlabSettings
 
 TOKEN = "glpat-s3cret"
@@ -32,21 +29,6 @@ def fixture_docs() -> dict[str, list]:
 def fake(fixture_docs) -> FakeGitlab:
     with FakeGitlab(copy.deepcopy(fixture_docs), token=TOKEN) as server:
         yield server
-
-
-@pytest.fixture
-def db(pg_server_url: str) -> str:
-    name = f"t_gitlab_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    info = conninfo_to_dict(pg_server_url)
-    info["dbname"] = name
-    url = make_conninfo(**info)
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-    yield url
-    with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
 def connector(fake: FakeGitlab, *, token: str = TOKEN, sleep=None) -> GitlabConnector:

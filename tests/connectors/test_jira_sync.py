@@ -23,7 +23,6 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from connectors.http import ApiClient, ConnectorError, RetryPolicy
 from connectors.jira import JiraConnector
 from tests.connectors.fakes import FakeJira, Fault, jira_fixture
-from warehouse.migrate import migrate
 from warehouse.settings import ConnectorSettings, JiraSettings
 
 EMAIL, TOKEN = "bot@example.com", "jira-token-s3cret"
@@ -40,22 +39,6 @@ def fake(fixture_data) -> FakeJira:
     issues, changelogs, sprints = copy.deepcopy(fixture_data)
     with FakeJira(issues, changelogs, sprints, email=EMAIL, token=TOKEN) as server:
         yield server
-
-
-@pytest.fixture
-def db(pg_server_url: str) -> str:
-    """A fresh database per test (sync state must not leak between tests)."""
-    name = f"t_jira_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    info = conninfo_to_dict(pg_server_url)
-    info["dbname"] = name
-    url = make_conninfo(**info)
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-    yield url
-    with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
 def connector(
