@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -211,12 +212,22 @@ class GitlabConnector:
             else:
                 page = None
 
+    def _rest_all(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return [item for page in self._rest_pages(path, params) for item in page]
+
     def _updated_pages(self, path: str, start: str | None) -> Iterator[list[dict[str, Any]]]:
         """Pages of a REST list oldest update first, from ``start`` (``updated_after``) when given."""
         params: dict[str, Any] = {"order_by": "updated_at", "sort": "asc"}
         if start:
             params["updated_after"] = start
         return self._rest_pages(path, params)
+
+    def _fan_out(self, fetch: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        """``fetch`` over ``items``, at most ``concurrency`` requests in flight, results in input order."""
+        if len(items) <= 1 or self.behaviour.concurrency <= 1:
+            return [fetch(item) for item in items]
+        with ThreadPoolExecutor(max_workers=self.behaviour.concurrency) as pool:
+            return list(pool.map(fetch, items))
 
     def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         body = self.client.post_json("/api/graphql", {"query": query, "variables": variables})
@@ -233,10 +244,7 @@ class GitlabConnector:
                 for path in self.settings.projects
             ]
         group = quote(str(self.settings.group), safe="")
-        found: list[dict[str, Any]] = []
-        for page in self._rest_pages(f"/api/v4/groups/{group}/projects", {"include_subgroups": "true"}):
-            found += page
-        return found
+        return self._rest_all(f"/api/v4/groups/{group}/projects", {"include_subgroups": "true"})
 
     def sync(
         self,
@@ -358,18 +366,18 @@ class GitlabConnector:
     ) -> SyncSummary:
         summary = SyncSummary()
         project_id = int(project["id"])
+
+        def pipeline(listed: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+            base = f"/api/v4/projects/{project_id}/pipelines/{listed['id']}"
+            return self.client.get_json(base), self._rest_all(f"{base}/jobs", {"include_retried": "true"})
+
         for page in self._updated_pages(f"/api/v4/projects/{project_id}/pipelines", start):
             records: list[RawRecord] = []
             details = []
-            for listed in page:
-                detail = self.client.get_json(f"/api/v4/projects/{project_id}/pipelines/{listed['id']}")
+            for detail, jobs in self._fan_out(pipeline, page):
                 details.append(detail)
                 records.append(RawRecord("gitlab_pipelines", detail, str(project_id)))
-                for jobs in self._rest_pages(
-                    f"/api/v4/projects/{project_id}/pipelines/{listed['id']}/jobs",
-                    {"include_retried": "true"},
-                ):
-                    records += [RawRecord("gitlab_jobs", job, str(listed["id"])) for job in jobs]
+                records += [RawRecord("gitlab_jobs", job, str(detail["id"])) for job in jobs]
             summary.add(commit_page(conn, SOURCE, scope, records, _newest(details)))
             if progress:
                 progress(f"gitlab {project['path_with_namespace']} pipelines", len(details))
@@ -386,17 +394,19 @@ class GitlabConnector:
     ) -> SyncSummary:
         summary = SyncSummary()
         project_id = int(project["id"])
+
+        def merge_requests(deployment: dict[str, Any]) -> list[dict[str, Any]]:
+            return self._rest_all(
+                f"/api/v4/projects/{project_id}/deployments/{deployment['id']}/merge_requests", {}
+            )
+
         for page in self._updated_pages(f"/api/v4/projects/{project_id}/deployments", start):
             records = [RawRecord("gitlab_deployments", deployment, str(project_id)) for deployment in page]
-            for deployment in page:
-                if deployment.get("status") != "success":
-                    continue
-                for mrs in self._rest_pages(
-                    f"/api/v4/projects/{project_id}/deployments/{deployment['id']}/merge_requests", {}
-                ):
-                    records += [
-                        RawRecord("gitlab_deployment_merge_requests", mr, str(deployment["id"])) for mr in mrs
-                    ]
+            shipped = [deployment for deployment in page if deployment.get("status") == "success"]
+            for deployment, mrs in zip(shipped, self._fan_out(merge_requests, shipped), strict=True):
+                records += [
+                    RawRecord("gitlab_deployment_merge_requests", mr, str(deployment["id"])) for mr in mrs
+                ]
             summary.add(commit_page(conn, SOURCE, scope, records, _newest(page)))
             if progress:
                 progress(f"gitlab {project['path_with_namespace']} deployments", len(page))

@@ -47,6 +47,8 @@ class FakeServer:
         self.slow: dict[str, float] = {}
         self.log: list[Logged] = []
         self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0  # the largest number of requests the server was answering at once
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -76,6 +78,16 @@ class FakeServer:
         parts = urlsplit(raw_path)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         path = parts.path
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return self._respond(method, path, query, headers, body)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _respond(self, method: str, path: str, query: dict[str, str], headers: Any, body: bytes) -> Response:
         for prefix, seconds in self.slow.items():
             if path.startswith(prefix):
                 time.sleep(seconds)

@@ -31,7 +31,7 @@ def fake(fixture_docs) -> FakeGitlab:
         yield server
 
 
-def connector(fake: FakeGitlab, *, token: str = TOKEN, sleep=None) -> GitlabConnector:
+def connector(fake: FakeGitlab, *, token: str = TOKEN, sleep=None, concurrency: int = 4) -> GitlabConnector:
     paths = tuple(sorted(p["path_with_namespace"] for p in fake.projects.values()))
     settings = GitlabSettings(base_url=fake.url, token=token, projects=paths)
     policy = RetryPolicy(max_attempts=3, base_delay=0.01)
@@ -42,7 +42,8 @@ def connector(fake: FakeGitlab, *, token: str = TOKEN, sleep=None) -> GitlabConn
         sleep=sleep or time.sleep,
         seed=2,
     )
-    return GitlabConnector(settings, ConnectorSettings(overlap_minutes=10), client)
+    behaviour = ConnectorSettings(overlap_minutes=10, concurrency=concurrency)
+    return GitlabConnector(settings, behaviour, client)
 
 
 def raw(url: str, table: str) -> dict[str, Any]:
@@ -102,6 +103,19 @@ def test_full_sync_matches_the_rest_documents(fake, fixture_docs, db) -> None:
     assert len(raw(db, "gitlab_deployment_merge_requests")) == len(
         fixture_docs["gitlab_deployment_merge_requests"]
     )
+
+
+def test_per_pipeline_requests_are_concurrent_but_bounded(fake, fixture_docs, db) -> None:
+    fake.slow["/api/v4/projects/"] = 0.02  # every REST call takes a moment, so overlapping calls show
+    with psycopg.connect(db) as conn:
+        connector(fake, concurrency=3).sync(conn)
+    assert 1 < fake.most_in_flight <= 3
+    jobs = raw(db, "gitlab_jobs")
+    assert set(jobs) == {str(doc["id"]) for doc, _ in fixture_docs["gitlab_jobs"]}
+    # each job still hangs under its own pipeline
+    with psycopg.connect(db) as conn:
+        parents = dict(conn.execute("select source_id, parent_id from raw.gitlab_jobs").fetchall())
+    assert all(parents[str(job["id"])] == str(job["pipeline"]["id"]) for job in jobs.values())
 
 
 def test_incremental_sync_asks_only_for_what_changed(fake, db) -> None:
