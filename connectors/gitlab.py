@@ -12,6 +12,8 @@ Why each API:
   ``retried`` flags and durations in one call per pipeline, which retry-waste metrics need.
 * **Deployments: REST** (``/projects/:id/deployments``): the deployment -> merge requests relation
   (``/deployments/:id/merge_requests``) exists only in REST.
+* **Incidents: REST** (``/projects/:id/issues?issue_type=incident``): GitLab incident management's
+  incidents, the same documents as ordinary issues, one list call per page.
 Offset pages are followed through ``x-next-page`` (or the ``Link: rel="next"`` header); incremental by
 ``updated_after`` = watermark - overlap, one watermark per project and object kind in ``app.sync_state``.
 """
@@ -215,9 +217,11 @@ class GitlabConnector:
     def _rest_all(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         return [item for page in self._rest_pages(path, params) for item in page]
 
-    def _updated_pages(self, path: str, start: str | None) -> Iterator[list[dict[str, Any]]]:
+    def _updated_pages(
+        self, path: str, start: str | None, filters: dict[str, Any] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
         """Pages of a REST list oldest update first, from ``start`` (``updated_after``) when given."""
-        params: dict[str, Any] = {"order_by": "updated_at", "sort": "asc"}
+        params: dict[str, Any] = {**(filters or {}), "order_by": "updated_at", "sort": "asc"}
         if start:
             params["updated_after"] = start
         return self._rest_pages(path, params)
@@ -264,6 +268,7 @@ class GitlabConnector:
                 ("merge_requests", self._sync_merge_requests),
                 ("pipelines", self._sync_pipelines),
                 ("deployments", self._sync_deployments),
+                ("incidents", self._sync_incidents),
             ):
                 scope = f"{kind}:{project['path_with_namespace']}"
                 mark_run(conn, SOURCE, scope, "running")
@@ -410,4 +415,24 @@ class GitlabConnector:
             summary.add(commit_page(conn, SOURCE, scope, records, _newest(page)))
             if progress:
                 progress(f"gitlab {project['path_with_namespace']} deployments", len(page))
+        return summary
+
+    # ------------------------------------------------------------------ incidents (REST)
+    def _sync_incidents(
+        self,
+        conn: psycopg.Connection,
+        project: dict[str, Any],
+        scope: str,
+        start: str | None,
+        progress: Progress | None,
+    ) -> SyncSummary:
+        """GitLab incident management: issues of type ``incident``, open and closed (closed = resolved)."""
+        summary = SyncSummary()
+        project_id = int(project["id"])
+        path = f"/api/v4/projects/{project_id}/issues"
+        for page in self._updated_pages(path, start, {"issue_type": "incident", "scope": "all"}):
+            records = [RawRecord("gitlab_issues", issue, str(project_id)) for issue in page]
+            summary.add(commit_page(conn, SOURCE, scope, records, _newest(page)))
+            if progress:
+                progress(f"gitlab {project['path_with_namespace']} incidents", len(page))
         return summary

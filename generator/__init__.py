@@ -13,7 +13,7 @@ from random import Random
 from typing import Any
 
 from generator.calendar import Window
-from generator.gitlab import GitlabSim, gitlab_records
+from generator.gitlab import GitlabSim, gitlab_records, incident_records
 from generator.ground_truth import build_ground_truth, write_ground_truth
 from generator.jira import jira_records
 from generator.model import IdAlloc
@@ -113,9 +113,12 @@ class GeneratorRun:
         ).run()
         gl = GitlabSim(sim=sim, rng=Random(f"{self.seed}:{team.slug}:gitlab")).run()
         out_rng = Random(f"{self.seed}:{team.slug}:deliveries")
-        issues = sim.issues + gl.incidents
+        in_jira = gl.incidents if team.incident_tracker == "jira" else []
+        issues = sim.issues + in_jira
         yield from jira_records(team, issues, sim.sprints, self.window.cutoff, self.window.start_dt, out_rng)
         yield from gitlab_records(gl)
+        if team.incident_tracker == "gitlab":
+            yield from incident_records(team.idx, gl.incidents, self.window.cutoff)
 
     def ground_truth(self) -> dict[str, Any]:
         return build_ground_truth(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from random import Random
 
 from generator.calendar import add_work_hours, fmt_gitlab
-from generator.model import IssuePlan, MRPlan
+from generator.model import STRIDE, IdAlloc, IssuePlan, MRPlan
 from generator.org import BOTS, GITLAB_BASE, GITLAB_GROUP, GitlabProject, Person
 from generator.simulate import TeamSim, new_sha
 from warehouse.records import RawRecord
@@ -350,7 +350,8 @@ class GitlabSim:
             return
         rng, team = self.rng, self.sim.team
         m = len(self.incidents) + 1
-        service = dep.project.name if dep else rng.choice(team.projects).name
+        project = dep.project if dep else rng.choice(team.projects)
+        service = project.name
         summary = rng.choice(
             (
                 "Elevated 5xx on {s}",
@@ -379,6 +380,7 @@ class GitlabSim:
             reporter=reporter,
             description=desc,
             ops=True,
+            project=project,
         )
         oncall = rng.choice(team.engineers)
         t1 = t + dt.timedelta(minutes=rng.uniform(3, 40))
@@ -644,6 +646,61 @@ def deployment_doc(d: Deployment) -> dict:
             "pipeline": {"id": p.id, "sha": p.sha, "ref": p.ref, "status": p.status},
         },
     }
+
+
+def incident_doc(inc: IssuePlan, issue_id: int, iid: int, at: dt.datetime) -> dict:
+    """A GitLab incident (``GET /projects/:id/issues?issue_type=incident`` item) of a team that files its
+    incidents in GitLab: the same planned incident as the Jira OPS issue, closed when it is resolved."""
+    assert inc.project is not None
+    closed = inc.finished if inc.finished and inc.finished < at else None
+    times = [t for t, _ in inc.statuses if t < at] + [t for t, _ in inc.assignees if t < at]
+    assignees = [person.gitlab() for _, person in inc.assignees[-1:] if person is not None]
+    full = f"{inc.project.path_with_namespace}#{iid}"
+    return {
+        "id": issue_id,
+        "iid": iid,
+        "project_id": inc.project.id,
+        "title": inc.summary,
+        "description": inc.description,
+        "state": "closed" if closed else "opened",
+        "created_at": fmt_gitlab(inc.created),
+        "updated_at": fmt_gitlab(max(times, default=inc.created)),
+        "closed_at": _ts(closed),
+        "closed_by": assignees[0] if closed and assignees else None,
+        "labels": list(inc.labels),
+        "milestone": None,
+        "assignees": assignees,
+        "assignee": assignees[0] if assignees else None,
+        "author": inc.reporter.gitlab(),
+        "type": "INCIDENT",
+        "issue_type": "incident",
+        "user_notes_count": 0,
+        "upvotes": 0,
+        "downvotes": 0,
+        "due_date": None,
+        "confidential": False,
+        "discussion_locked": None,
+        "web_url": f"{inc.project.web_url}/-/issues/{iid}",
+        "references": {"short": f"#{iid}", "relative": f"#{iid}", "full": full},
+        "time_stats": {
+            "time_estimate": 0,
+            "total_time_spent": 0,
+            "human_time_estimate": None,
+            "human_total_time_spent": None,
+        },
+        "severity": "UNKNOWN",
+    }
+
+
+def incident_records(team_idx: int, incidents: list[IssuePlan], at: dt.datetime) -> Iterator[RawRecord]:
+    """GitLab incident documents, ids and per-project iids in the order the incidents were opened."""
+    iids: dict[int, int] = {}
+    for n, inc in enumerate(sorted(incidents, key=lambda i: (i.created, i.id)), start=1):
+        assert inc.project is not None
+        iids[inc.project.id] = iids.get(inc.project.id, 0) + 1
+        issue_id = IdAlloc.BASES["gitlab_issue"] + team_idx * STRIDE + n
+        doc = incident_doc(inc, issue_id, iids[inc.project.id], at)
+        yield RawRecord("gitlab_issues", doc, str(inc.project.id))
 
 
 def gitlab_records(g: GitlabSim) -> Iterator[RawRecord]:

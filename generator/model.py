@@ -20,6 +20,7 @@ class IdAlloc:
         "pipeline": 2_000_000,
         "job": 8_000_000,
         "deployment": 3_000_000,
+        "gitlab_issue": 6_000_000,
         "env": 4_000,
     }
 
@@ -100,3 +101,4 @@ class IssuePlan:
     started: dt.datetime | None = None
     finished: dt.datetime | None = None  # first entry into a done-category status
     mrs: list[MRPlan] = field(default_factory=list)
+    project: GitlabProject | None = None  # incidents: the service (GitLab project) that is affected

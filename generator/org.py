@@ -277,6 +277,11 @@ class Team:
         return self.idx + 1
 
     @property
+    def incident_tracker(self) -> str:
+        """Where the team files incidents: every third team in GitLab, the others in Jira OPS."""
+        return "gitlab" if self.idx % 3 == 2 else "jira"
+
+    @property
     def jira_project_id(self) -> str:
         return str(10100 + self.idx)
 

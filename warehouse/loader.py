@@ -110,6 +110,7 @@ TABLE_SPECS: dict[str, TableSpec] = {
             requires_parent=True,
             id_prefixed_by_parent=True,
         ),
+        TableSpec("gitlab_issues", "id", ("updated_at", "created_at"), required_keys=("iid", "project_id")),
     )
 }
 assert set(TABLE_SPECS) == set(RAW_TABLES), "every raw table needs a TableSpec"

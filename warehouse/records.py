@@ -17,6 +17,7 @@ RAW_TABLES: tuple[str, ...] = (
     "gitlab_jobs",
     "gitlab_deployments",
     "gitlab_deployment_merge_requests",
+    "gitlab_issues",
 )
 
 SOURCES: tuple[str, ...] = ("synthetic", "jira_cloud", "gitlab", "webhook")

@@ -129,7 +129,41 @@ def gitlab_records(event: str, payload: dict[str, Any]) -> list[RawRecord]:
             }
         )
         return [RawRecord("gitlab_deployments", document, str(project_id))]
-    return []  # push, tag, issue, ... events are kept in raw.webhook_events only
+    if kind in ("issue", "work_item") and _is_incident(attributes):
+        iid = attributes.get("iid")
+        path = (payload.get("project") or {}).get("path_with_namespace")
+        labels = attributes.get("labels") or payload.get("labels") or []
+        document = _drop_none(
+            {
+                "id": attributes.get("id"),
+                "iid": iid,
+                "project_id": attributes.get("project_id") or project_id,
+                "title": attributes.get("title"),
+                "description": attributes.get("description"),
+                "state": attributes.get("state"),
+                "issue_type": "incident",
+                "type": "INCIDENT",
+                "labels": [label.get("title") if isinstance(label, dict) else label for label in labels]
+                or None,
+                "created_at": iso(attributes.get("created_at")),
+                "updated_at": iso(attributes.get("updated_at")),
+                "web_url": attributes.get("url"),
+                "references": {"full": f"{path}#{iid}"} if path and iid is not None else None,
+            }
+        )
+        # closed_at is always set, null included: a reopened incident must not keep its old closing time
+        document["closed_at"] = (
+            iso(attributes.get("closed_at")) if attributes.get("state") == "closed" else None
+        )
+        return [RawRecord("gitlab_issues", document, str(document.get("project_id") or ""))]
+    return []  # push, tag, ordinary issue, ... events are kept in raw.webhook_events only
+
+
+def _is_incident(attributes: dict[str, Any]) -> bool:
+    """Issue events name the work item type in ``object_attributes.type`` (``Incident``); older GitLab
+    versions only in ``issue_type``, or by the incident-only ``escalation_status``."""
+    kind = str(attributes.get("type") or attributes.get("issue_type") or "").lower()
+    return kind == "incident" or (not kind and "escalation_status" in attributes)
 
 
 def jira_records(payload: dict[str, Any]) -> tuple[list[RawRecord], str | None]:

@@ -289,6 +289,7 @@ class FakeGitlab(FakeServer):
         self.deployment_mrs: dict[int, list[dict]] = {}
         for doc, parent in docs["gitlab_deployment_merge_requests"]:
             self.deployment_mrs.setdefault(int(parent), []).append(doc)
+        self.issues = {doc["id"]: doc for doc, _ in docs.get("gitlab_issues", [])}
         self.graphql_variables: list[dict[str, Any]] = []
 
     def authorized(self, headers: Any) -> bool:
@@ -341,6 +342,12 @@ class FakeGitlab(FakeServer):
         if match:
             pid = int(match.group(1))
             mine = [d for i, d in self.deployments.items() if self.deployment_project[i] == pid]
+            return self._page(self._since(mine, query), query)
+        match = re.fullmatch(r"/api/v4/projects/(\d+)/issues", path)
+        if match:
+            mine = [i for i in self.issues.values() if i["project_id"] == int(match.group(1))]
+            if query.get("issue_type"):
+                mine = [i for i in mine if i["issue_type"] == query["issue_type"]]
             return self._page(self._since(mine, query), query)
         match = re.fullmatch(r"/api/v4/projects/(\d+)/deployments/(\d+)/merge_requests", path)
         if match:

@@ -118,6 +118,48 @@ def test_per_pipeline_requests_are_concurrent_but_bounded(fake, fixture_docs, db
     assert all(parents[str(job["id"])] == str(job["pipeline"]["id"]) for job in jobs.values())
 
 
+def _gitlab_issue(issue_id: int, project: dict, iid: int, issue_type: str, updated: str) -> dict[str, Any]:
+    return {
+        "id": issue_id,
+        "iid": iid,
+        "project_id": project["id"],
+        "title": f"Errors on {project['name']}",
+        "description": "Alerts fired.",
+        "state": "opened",
+        "issue_type": issue_type,
+        "type": issue_type.upper(),
+        "labels": ["incident"],
+        "author": {"id": 1, "username": "oncall", "name": "On Call"},
+        "created_at": updated,
+        "updated_at": updated,
+        "closed_at": None,
+        "web_url": f"{project['web_url']}/-/issues/{iid}",
+        "references": {"short": f"#{iid}", "full": f"{project['path_with_namespace']}#{iid}"},
+    }
+
+
+def test_incidents_are_synced_and_resolved_incrementally(fake, db) -> None:
+    project = next(iter(fake.projects.values()))
+    opened = _gitlab_issue(71, project, 1, "incident", "2026-01-07T09:00:00.000Z")
+    fake.issues = {71: opened, 72: _gitlab_issue(72, project, 2, "issue", "2026-01-07T09:30:00.000Z")}
+    with psycopg.connect(db) as conn:
+        connector(fake).sync(conn)
+    assert set(raw(db, "gitlab_issues")) == {"71"}  # only incidents are asked for (issue_type=incident)
+    asked = fake.requests(f"/api/v4/projects/{project['id']}/issues")
+    assert asked and all(entry.query["issue_type"] == "incident" for entry in asked)
+    # the incident is closed: the next sync picks it up from the watermark
+    fake.issues[71] = {**opened, "state": "closed", "closed_at": "2026-01-07T11:00:00.000Z"}
+    fake.issues[71]["updated_at"] = "2026-01-07T11:00:00.000Z"
+    with psycopg.connect(db) as conn:
+        summary = connector(fake).sync(conn)
+    assert raw(db, "gitlab_issues")["71"]["state"] == "closed"
+    assert summary.updated >= 1
+    assert all(
+        entry.query.get("updated_after")
+        for entry in fake.requests(f"/api/v4/projects/{project['id']}/issues")[len(asked) :]
+    )
+
+
 def test_incremental_sync_asks_only_for_what_changed(fake, db) -> None:
     with psycopg.connect(db) as conn:
         connector(fake).sync(conn)

@@ -182,6 +182,56 @@ def test_pipeline_and_deployment_hooks(server, specimens, query) -> None:
     assert deployment["sha"] == "279484c09fbe69ededfced8c1bb6e6d24616b468"
 
 
+def _issue_hook(issue_id: int, work_item_type: str, state: str, updated: str) -> bytes:
+    """An Issue Hook as GitLab sends it (no specimen of one is stored): the work item type in
+    ``object_attributes.type``, timestamps in the hook's "YYYY-MM-DD HH:MM:SS UTC" form."""
+    attributes = {
+        "id": issue_id,
+        "iid": 3,
+        "project_id": 14,
+        "title": "Checkout errors after release",
+        "description": "Alerts fired for checkout",
+        "state": state,
+        "type": work_item_type,
+        "created_at": "2024-06-27 10:00:00 UTC",
+        "updated_at": updated,
+        "closed_at": updated if state == "closed" else None,
+        "url": f"http://example.com/acme/shop/-/issues/{issue_id}",
+        "labels": [{"id": 1, "title": "incident"}],
+        "action": "close" if state == "closed" else "open",
+    }
+    return json.dumps(
+        {
+            "object_kind": "issue",
+            "event_type": "issue",
+            "project": {"id": 14, "path_with_namespace": "acme/shop"},
+            "object_attributes": attributes,
+        }
+    ).encode()
+
+
+def test_gitlab_incident_issue_hooks(server, query) -> None:
+    headers = {"X-Gitlab-Token": GITLAB_TOKEN, "X-Gitlab-Event": "Issue Hook"}
+    for delivery, body in (
+        ("inc-open", _issue_hook(501, "Incident", "opened", "2024-06-27 10:00:00 UTC")),
+        ("inc-close", _issue_hook(501, "Incident", "closed", "2024-06-27 12:30:00 UTC")),
+        ("plain-issue", _issue_hook(502, "Issue", "opened", "2024-06-27 10:00:00 UTC")),
+    ):
+        assert post(server, "gitlab", body, {**headers, "Idempotency-Key": delivery}).status_code == 202
+    stored = query("select source_id, payload from raw.gitlab_issues")
+    assert [row["source_id"] for row in stored] == ["501"]  # an ordinary issue is kept only as the delivery
+    incident = stored[0]["payload"]
+    assert (incident["state"], incident["closed_at"], incident["issue_type"]) == (
+        "closed",
+        "2024-06-27T12:30:00.000Z",
+        "incident",
+    )
+    assert incident["references"] == {"full": "acme/shop#3"} and incident["labels"] == ["incident"]
+    assert (
+        _count(query, "select count(*) as n from raw.webhook_events where delivery_id = 'plain-issue'") == 1
+    )
+
+
 def test_bad_bodies_are_dead_letters(server, query) -> None:
     malformed = post(server, "gitlab", b'{"object_kind": ', {"X-Gitlab-Token": GITLAB_TOKEN})
     oversized = post(server, "gitlab", b"x" * 70_000, {"X-Gitlab-Token": GITLAB_TOKEN})

@@ -23,6 +23,10 @@ Incidents (Jira OPS, team Payments):
 * OPS-2 opened Wed 12:00 "Latency spike in api", resolved 13:10 -> inferred: api's last deployment, 9005.
 * OPS-3 opened Thu 09:00 "Billing emails delayed", still open; names no project of the team -> unattributed
   (the team-wide fallback is off by default).
+GitLab incident (GitLab incident management, filed in project api):
+* acme/payments/api#1 opened Fri 09:00 "Checkout errors", naming nothing, closed 11:10 -> its own project is
+  the service: api's last production deployment before it, 9005.
+* acme/payments/api#2 is an ordinary GitLab issue (not an incident): ignored.
 """
 
 from __future__ import annotations
@@ -127,6 +131,29 @@ def incident(
     return recs
 
 
+def gitlab_issue(
+    issue_id: int, iid: int, issue_type: str, title: str, opened: str, closed: str | None
+) -> RawRecord:
+    doc = {
+        "id": issue_id,
+        "iid": iid,
+        "project_id": PROJECT_ID,
+        "title": title,
+        "description": "Alerts fired for checkout.",
+        "state": "closed" if closed else "opened",
+        "issue_type": issue_type,
+        "type": issue_type.upper(),
+        "labels": ["incident"],
+        "author": {"id": 1, "username": "ana", "name": "Ana"},
+        "created_at": opened,
+        "updated_at": closed or opened,
+        "closed_at": closed,
+        "web_url": f"https://gitlab.example/acme/payments/api/-/issues/{iid}",
+        "references": {"short": f"#{iid}", "relative": f"#{iid}", "full": f"acme/payments/api#{iid}"},
+    }
+    return RawRecord("gitlab_issues", doc, str(PROJECT_ID))
+
+
 def records() -> list[RawRecord]:
     mr_1001 = merge_request(
         1001, 1, "Add refunds", "ana", gl_ts(5, "09:00"), branch="a", merged=gl_ts(5, "16:00")
@@ -180,6 +207,10 @@ def records() -> list[RawRecord]:
     recs += incident(
         "3003", "OPS-3", (8, "09:00"), "Billing emails delayed", "Customers report delays.", None
     )
+    recs += [
+        gitlab_issue(7001, 1, "incident", "Checkout errors", gl_ts(9, "09:00"), gl_ts(9, "11:10")),
+        gitlab_issue(7002, 2, "issue", "Checkout docs", gl_ts(9, "09:30"), None),
+    ]
     return recs
 
 
@@ -256,6 +287,21 @@ def test_incident_attribution_and_recovery(built, query) -> None:
     # OPS-2: 10:10 -> 13:10 = 3 h
     assert rows["OPS-2"]["recovery_time_hours"] == Decimal("3")
     assert rows["OPS-3"]["resolved_at"] is None
+    # the GitLab incident: api's last production deployment before Fri 09:00 is 9005 (Wed 10:10)
+    gitlab = rows["acme/payments/api#1"]
+    assert (gitlab["incident_id"], gitlab["incident_source"], gitlab["team_id"]) == (
+        "gitlab:7001",
+        "gitlab",
+        "payments",
+    )
+    assert (gitlab["deployment_id"], gitlab["attribution_method"]) == ("9005", "inferred_last_deployment")
+    # closed Fri 11:10: 2 h 10 min after opening; 9005 finished Wed 10:10 -> 49 h
+    assert (gitlab["time_to_restore_hours"], gitlab["recovery_time_hours"]) == (
+        Decimal("2.1667"),
+        Decimal("49"),
+    )
+    assert "acme/payments/api#2" not in rows  # an ordinary issue
+    assert {r["incident_source"] for r in rows.values()} == {"jira", "gitlab"}
 
 
 def test_dora_week(built, query) -> None:
@@ -267,7 +313,7 @@ def test_dora_week(built, query) -> None:
     # successful production deployments 9001, 9002 (same pipeline 601) and 9005 (pipeline 602):
     # 2 deployments counted once per pipeline, on 2 days (Mon, Wed); 9003 is staging, 9004 failed
     assert (week["deployment_count"], week["deployment_days"]) == (2, 2)
-    # change failure rate: 9001 (OPS-1) and 9005 (OPS-2, OPS-3) of 3 production deployments = 0.6667
+    # change failure rate: 9001 (OPS-1) and 9005 (OPS-2 and the GitLab incident) of 3 production deployments
     assert (week["failed_deployment_count"], week["change_failure_n"]) == (2, 3)
     assert week["change_failure_rate"] == Decimal("0.6667")
     # lead time for changes: 1001 08:00 -> 17:10 = 9.1667 h; 1002 09:30 -> 17:20 = 7.8333 h;
@@ -275,8 +321,8 @@ def test_dora_week(built, query) -> None:
     assert week["lead_time_for_changes_p50_hours"] == Decimal("9.1667")
     assert week["lead_time_for_changes_p85_hours"] == Decimal("20.7167")
     assert (week["lead_time_for_changes_n"], week["lead_time_for_changes_inferred_n"]) == (3, 1)
-    # recovery: OPS-1 3 h, OPS-2 3 h -> median 3
-    assert (week["recovery_time_p50_hours"], week["recovery_time_n"]) == (Decimal("3"), 2)
+    # recovery: OPS-1 3 h, OPS-2 3 h, the GitLab incident 49 h -> median 3 of 3
+    assert (week["recovery_time_p50_hours"], week["recovery_time_n"]) == (Decimal("3"), 3)
     # bands (seed dora_performance_bands): lead time <= 24 h elite; CFR > 15% low; recovery <= 24 h high
     assert week["lead_time_for_changes_band"] == "elite"
     assert week["change_failure_rate_band"] == "low"

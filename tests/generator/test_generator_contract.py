@@ -130,6 +130,23 @@ REQUIRED: dict[str, set[str]] = {
         "user",
     },
     "gitlab_deployment_merge_requests": MR_KEYS,
+    "gitlab_issues": {
+        "id",
+        "iid",
+        "project_id",
+        "title",
+        "description",
+        "state",
+        "issue_type",
+        "type",
+        "labels",
+        "author",
+        "created_at",
+        "updated_at",
+        "closed_at",
+        "web_url",
+        "references",
+    },
 }
 ISSUE_FIELDS = {
     "summary",
@@ -216,8 +233,40 @@ def test_gitlab_parents_and_timestamps(small_run: dict[str, Any]) -> None:
     assert all(int(r["parent_id"]) in pipelines for r in rows["gitlab_jobs"])
     assert all(r["payload"]["pipeline"]["id"] == int(r["parent_id"]) for r in rows["gitlab_jobs"])
     assert all(int(r["parent_id"]) in deployments for r in rows["gitlab_deployment_merge_requests"])
-    for table in ("gitlab_merge_requests", "gitlab_mr_notes", "gitlab_pipelines", "gitlab_deployments"):
+    assert all(int(r["parent_id"]) == r["payload"]["project_id"] in projects for r in rows["gitlab_issues"])
+    tables = (
+        "gitlab_merge_requests",
+        "gitlab_mr_notes",
+        "gitlab_pipelines",
+        "gitlab_deployments",
+        "gitlab_issues",
+    )
+    for table in tables:
         for r in rows[table]:
             assert GITLAB_TS.match(r["payload"]["created_at"]) and GITLAB_TS.match(r["payload"]["updated_at"])
     commit_keys = {(r["parent_id"], r["payload"]["id"]) for r in rows["gitlab_mr_commits"]}
     assert len(commit_keys) == len(rows["gitlab_mr_commits"])
+
+
+def test_incidents_are_filed_in_one_tracker_per_team(small_run: dict[str, Any]) -> None:
+    """Every third team files its incidents as GitLab incidents, the others as Jira OPS issues; never both."""
+    rows = small_run["rows"]
+    team_of_project = {r["payload"]["id"]: r["payload"]["namespace"]["path"] for r in rows["gitlab_projects"]}
+    gitlab_teams = {team_of_project[r["payload"]["project_id"]] for r in rows["gitlab_issues"]}
+    jira_teams = {
+        re.sub(r"[^a-z0-9]+", "-", r["payload"]["fields"]["customfield_10001"]["name"].lower())
+        for r in rows["jira_issues"]
+        if r["payload"]["fields"]["issuetype"]["name"] == "Incident"
+    }
+    assert gitlab_teams and jira_teams and not gitlab_teams & jira_teams
+    for r in rows["gitlab_issues"]:
+        doc = r["payload"]
+        assert doc["issue_type"] == "incident" and doc["type"] == "INCIDENT"
+        assert (doc["state"] == "closed") == (doc["closed_at"] is not None)
+        project = next(
+            p["payload"] for p in rows["gitlab_projects"] if p["payload"]["id"] == doc["project_id"]
+        )
+        assert doc["references"]["full"] == f"{project['path_with_namespace']}#{doc['iid']}"
+        assert project["name"] in doc["title"]  # the affected service is the project the incident is filed in
+    iids = [(r["payload"]["project_id"], r["payload"]["iid"]) for r in rows["gitlab_issues"]]
+    assert len(set(iids)) == len(iids)

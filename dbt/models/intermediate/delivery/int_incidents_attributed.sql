@@ -1,17 +1,20 @@
-{#- Each incident (Jira issue of a type in var `incident_issue_types`) attributed to the production deployment
-    that caused it. Precedence (the first that applies wins, and `attribution_method` says which):
+{#- Each incident attributed to the production deployment that caused it. Incidents are Jira issues of a type in
+    var `incident_issue_types` (`incident_id` = the Jira issue id) and GitLab incidents (issues with
+    `issue_type` = incident; `incident_id` = `gitlab:<global id>`, key = `<project path>#<iid>`).
+    Precedence (the first that applies wins, and `attribution_method` says which):
     1 explicit_deployment           the text names `<project path>#<deployment iid>` of a production deployment;
     2 explicit_sha                  the text contains a 7-40 hex prefix of a production deployment's sha;
     3 explicit_merge_request        the text names `<project path>!<mr iid>` of an MR that reached production;
     4 inferred_last_deployment      the last successful production deployment, before the incident, of the
-                                    service: the team's GitLab project whose name appears in the text;
+                                    service: the team's GitLab project whose name appears in the text, and
+                                    for a GitLab incident the project it is filed in;
     5 inferred_team_last_deployment no team project is named at all: the team's last successful production
                                     deployment before the incident (only with var `incident_attribution_team_fallback`: true);
     else unattributed (also when a named service has no deployment in the window: another project's release
     is not blamed for it). Inference only looks back var `incident_attribution_window_hours` (default 168).
     Every rule only considers deployments finished at or before the incident was opened: a reference to a later
     deployment or MR (the fix, the rollback) is not the cause, and the next rule is tried.
-    Text = summary + description + labels + components. -#}
+    Text = summary + description + labels + components (GitLab: title + description + labels). -#}
 {%- set window_hours = var('incident_attribution_window_hours', 168) -%}
 {%- set team_fallback = var('incident_attribution_team_fallback', false) -%}
 with
@@ -34,6 +37,12 @@ mr_deployments as (
 
 ),
 
+gitlab_issues as (
+
+    select * from {{ ref('stg_gitlab__issues') }}
+
+),
+
 merge_requests as (
 
     select * from {{ ref('stg_gitlab__merge_requests') }}
@@ -46,16 +55,47 @@ projects as (
 
 ),
 
-incidents as (
+jira_incidents as (
 
     select
+        issue_id as incident_id,
+        'jira' as incident_source,
         issue_id,
         issue_key,
         team_id,
+        null::text as project_id,
         created_at,
+        null::timestamptz as closed_at,
         lower(concat_ws(' ', summary, description_text, labels_text, components_text)) as incident_text
     from issues
     where issue_type in ({{ "'" ~ var('incident_issue_types') | join("', '") ~ "'" }})
+
+),
+
+gitlab_incidents as (
+
+    select
+        'gitlab:' || gitlab_issues.gitlab_issue_id as incident_id,
+        'gitlab' as incident_source,
+        null::text as issue_id,
+        gitlab_issues.issue_reference as issue_key,
+        projects.team_id,
+        gitlab_issues.project_id,
+        gitlab_issues.created_at,
+        case when gitlab_issues.state = 'closed' then gitlab_issues.closed_at end as closed_at,
+        lower(concat_ws(' ', gitlab_issues.title, gitlab_issues.description_text, gitlab_issues.labels_text))
+            as incident_text
+    from gitlab_issues
+    left join projects on gitlab_issues.project_id = projects.project_id
+    where gitlab_issues.issue_type = 'incident'
+
+),
+
+incidents as (
+
+    select * from jira_incidents
+    union all
+    select * from gitlab_incidents
 
 ),
 
@@ -69,7 +109,7 @@ production as (
 deployment_refs as (
 
     select distinct
-        incidents.issue_id,
+        incidents.incident_id,
         production.deployment_id,
         production.deployed_at
     from incidents
@@ -85,7 +125,7 @@ deployment_refs as (
 sha_refs as (
 
     select distinct
-        incidents.issue_id,
+        incidents.incident_id,
         production.deployment_id,
         production.deployed_at
     from incidents
@@ -100,7 +140,7 @@ sha_refs as (
 merge_request_refs as (
 
     select distinct
-        incidents.issue_id,
+        incidents.incident_id,
         mr_deployments.deployment_id,
         mr_deployments.deployed_at
     from incidents
@@ -118,7 +158,13 @@ merge_request_refs as (
 named_services as (
 
     select
-        incidents.issue_id,
+        incidents.incident_id,
+        incidents.project_id
+    from incidents
+    where incidents.project_id is not null
+    union
+    select
+        incidents.incident_id,
         projects.project_id
     from incidents
     inner join projects
@@ -133,25 +179,25 @@ named_services as (
 
 service_deployments as (
 
-    select distinct on (incidents.issue_id)
-        incidents.issue_id,
+    select distinct on (incidents.incident_id)
+        incidents.incident_id,
         production.deployment_id,
         production.deployed_at
     from incidents
-    inner join named_services on incidents.issue_id = named_services.issue_id
+    inner join named_services on incidents.incident_id = named_services.incident_id
     inner join production
         on
             named_services.project_id = production.project_id
             and incidents.created_at >= production.deployed_at
             and production.deployed_at > incidents.created_at - interval '{{ window_hours }} hours'
-    order by incidents.issue_id asc, production.deployed_at desc, production.deployment_id desc
+    order by incidents.incident_id asc, production.deployed_at desc, production.deployment_id desc
 
 ),
 
 team_deployments as (
 
-    select distinct on (incidents.issue_id)
-        incidents.issue_id,
+    select distinct on (incidents.incident_id)
+        incidents.incident_id,
         production.deployment_id,
         production.deployed_at
     from incidents
@@ -160,18 +206,18 @@ team_deployments as (
             incidents.team_id = production.team_id
             and incidents.created_at >= production.deployed_at
             and production.deployed_at > incidents.created_at - interval '{{ window_hours }} hours'
-    left join named_services on incidents.issue_id = named_services.issue_id
+    left join named_services on incidents.incident_id = named_services.incident_id
     where
-        named_services.issue_id is null
+        named_services.incident_id is null
         and {{ 'true' if team_fallback else 'false' }}
-    order by incidents.issue_id asc, production.deployed_at desc, production.deployment_id desc
+    order by incidents.incident_id asc, production.deployed_at desc, production.deployment_id desc
 
 ),
 
 candidates as (
 
     select
-        issue_id,
+        incident_id,
         deployment_id,
         deployed_at,
         1 as precedence,
@@ -179,7 +225,7 @@ candidates as (
     from deployment_refs
     union all
     select
-        issue_id,
+        incident_id,
         deployment_id,
         deployed_at,
         2 as precedence,
@@ -187,7 +233,7 @@ candidates as (
     from sha_refs
     union all
     select
-        issue_id,
+        incident_id,
         deployment_id,
         deployed_at,
         3 as precedence,
@@ -195,7 +241,7 @@ candidates as (
     from merge_request_refs
     union all
     select
-        issue_id,
+        incident_id,
         deployment_id,
         deployed_at,
         4 as precedence,
@@ -203,7 +249,7 @@ candidates as (
     from service_deployments
     union all
     select
-        issue_id,
+        incident_id,
         deployment_id,
         deployed_at,
         5 as precedence,
@@ -214,29 +260,33 @@ candidates as (
 
 chosen as (
 
-    select distinct on (issue_id)
-        issue_id,
+    select distinct on (incident_id)
+        incident_id,
         deployment_id,
         deployed_at,
         attribution_method
     from candidates
-    order by issue_id asc, precedence asc, deployed_at desc, deployment_id asc
+    order by incident_id asc, precedence asc, deployed_at desc, deployment_id asc
 
 ),
 
 final as (
 
     select
+        incidents.incident_id,
+        incidents.incident_source,
         incidents.issue_id,
         incidents.issue_key,
         incidents.team_id,
+        incidents.project_id,
         incidents.created_at,
+        incidents.closed_at,
         chosen.deployment_id,
         chosen.deployed_at,
         coalesce(chosen.attribution_method, 'unattributed') as attribution_method,
         coalesce(chosen.attribution_method like 'explicit%', false) as is_explicitly_attributed
     from incidents
-    left join chosen on incidents.issue_id = chosen.issue_id
+    left join chosen on incidents.incident_id = chosen.incident_id
 
 )
 
