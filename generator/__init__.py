@@ -118,7 +118,7 @@ class GeneratorRun:
         yield from jira_records(team, issues, sim.sprints, self.window.cutoff, self.window.start_dt, out_rng)
         yield from gitlab_records(gl)
         if team.incident_tracker == "gitlab":
-            yield from incident_records(team.idx, gl.incidents, self.window.cutoff)
+            yield from incident_records(gl)
 
     def ground_truth(self) -> dict[str, Any]:
         return build_ground_truth(

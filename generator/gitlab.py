@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from random import Random
 
 from generator.calendar import add_work_hours, fmt_gitlab
-from generator.model import STRIDE, IdAlloc, IssuePlan, MRPlan
+from generator.model import IssuePlan, MRPlan
 from generator.org import BOTS, GITLAB_BASE, GITLAB_GROUP, GitlabProject, Person
 from generator.simulate import TeamSim, new_sha
 from warehouse.records import RawRecord
@@ -692,14 +692,13 @@ def incident_doc(inc: IssuePlan, issue_id: int, iid: int, at: dt.datetime) -> di
     }
 
 
-def incident_records(team_idx: int, incidents: list[IssuePlan], at: dt.datetime) -> Iterator[RawRecord]:
-    """GitLab incident documents, ids and per-project iids in the order the incidents were opened."""
+def incident_records(g: GitlabSim) -> Iterator[RawRecord]:
+    """The team's incidents as GitLab incidents: ids and per-project iids in the order they were opened."""
     iids: dict[int, int] = {}
-    for n, inc in enumerate(sorted(incidents, key=lambda i: (i.created, i.id)), start=1):
+    for inc in sorted(g.incidents, key=lambda i: (i.created, i.id)):
         assert inc.project is not None
         iids[inc.project.id] = iids.get(inc.project.id, 0) + 1
-        issue_id = IdAlloc.BASES["gitlab_issue"] + team_idx * STRIDE + n
-        doc = incident_doc(inc, issue_id, iids[inc.project.id], at)
+        doc = incident_doc(inc, g.sim.ids.next("gitlab_issue"), iids[inc.project.id], g.cutoff)
         yield RawRecord("gitlab_issues", doc, str(inc.project.id))
 
 

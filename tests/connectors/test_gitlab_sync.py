@@ -148,16 +148,14 @@ def test_incidents_are_synced_and_resolved_incrementally(fake, db) -> None:
     asked = fake.requests(f"/api/v4/projects/{project['id']}/issues")
     assert asked and all(entry.query["issue_type"] == "incident" for entry in asked)
     # the incident is closed: the next sync picks it up from the watermark
-    fake.issues[71] = {**opened, "state": "closed", "closed_at": "2026-01-07T11:00:00.000Z"}
-    fake.issues[71]["updated_at"] = "2026-01-07T11:00:00.000Z"
+    closed = "2026-01-07T11:00:00.000Z"
+    fake.issues[71] = {**opened, "state": "closed", "closed_at": closed, "updated_at": closed}
     with psycopg.connect(db) as conn:
         summary = connector(fake).sync(conn)
     assert raw(db, "gitlab_issues")["71"]["state"] == "closed"
     assert summary.updated >= 1
-    assert all(
-        entry.query.get("updated_after")
-        for entry in fake.requests(f"/api/v4/projects/{project['id']}/issues")[len(asked) :]
-    )
+    again = fake.requests(f"/api/v4/projects/{project['id']}/issues")[len(asked) :]
+    assert again and all(entry.query.get("updated_after") for entry in again)
 
 
 def test_incremental_sync_asks_only_for_what_changed(fake, db) -> None:

@@ -15,14 +15,12 @@ lifecycle as (
 
 ),
 
-resolutions as (
+resolved as (
 
+    {#- Jira incidents resolve at their done time; GitLab incidents (no issue_id) at closed_at -#}
     select
-        attributed.incident_id,
-        case
-            when attributed.incident_source = 'jira' then lifecycle.done_at
-            else attributed.closed_at
-        end as resolved_at
+        attributed.*,
+        coalesce(lifecycle.done_at, attributed.closed_at) as resolved_at
     from attributed
     left join lifecycle on attributed.issue_id = lifecycle.issue_id
 
@@ -31,25 +29,24 @@ resolutions as (
 final as (
 
     select
-        attributed.incident_id,
-        attributed.incident_source,
-        attributed.issue_key,
-        attributed.team_id,
-        attributed.created_at,
-        resolutions.resolved_at,
-        resolutions.resolved_at is not null as is_resolved,
-        attributed.deployment_id,
-        attributed.deployed_at,
-        attributed.attribution_method,
-        attributed.is_explicitly_attributed,
-        attributed.deployment_id is not null as is_deployment_caused,
-        {{ clamped_hours('attributed.created_at', 'resolutions.resolved_at') }} as time_to_restore_hours,
+        resolved.incident_id,
+        resolved.incident_source,
+        resolved.issue_key,
+        resolved.team_id,
+        resolved.created_at,
+        resolved.resolved_at,
+        resolved.resolved_at is not null as is_resolved,
+        resolved.deployment_id,
+        resolved.deployed_at,
+        resolved.attribution_method,
+        resolved.is_explicitly_attributed,
+        resolved.deployment_id is not null as is_deployment_caused,
+        {{ clamped_hours('resolved.created_at', 'resolved.resolved_at') }} as time_to_restore_hours,
         case
-            when attributed.deployment_id is not null
-                then {{ clamped_hours('attributed.deployed_at', 'resolutions.resolved_at') }}
+            when resolved.deployment_id is not null
+                then {{ clamped_hours('resolved.deployed_at', 'resolved.resolved_at') }}
         end as recovery_time_hours
-    from attributed
-    inner join resolutions on attributed.incident_id = resolutions.incident_id
+    from resolved
 
 )
 
