@@ -6,6 +6,8 @@ COPY pyproject.toml README.md ./
 COPY warehouse ./warehouse
 COPY generator ./generator
 COPY connectors ./connectors
+COPY insights ./insights
+COPY heimdall ./heimdall
 COPY dbt ./dbt
 RUN pip install -e .
 ENTRYPOINT []

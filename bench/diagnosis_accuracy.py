@@ -71,6 +71,7 @@ def run_seed(url: str, seed: int, scenario_path: Path, as_of: date) -> dict[str,
 
     from generator import GeneratorOptions, generate, load_scenario
     from warehouse.dbt_runner import run_dbt
+    from warehouse.dbt_vars import vars_args
     from warehouse.loader import load_records, purge_source
     from warehouse.settings import get_settings
 
@@ -80,8 +81,7 @@ def run_seed(url: str, seed: int, scenario_path: Path, as_of: date) -> dict[str,
     with psycopg.connect(url) as conn:
         purge_source(conn, "synthetic")
         load_records(conn, run.records, "synthetic")
-    build_vars = f'{{"as_of": "{as_of}T23:59:59+00:00"}}'
-    run_dbt(["build", "--full-refresh", "--vars", build_vars], url, get_settings(), capture=True)
+    run_dbt(["build", "--full-refresh", *vars_args(as_of=as_of)], url, get_settings(), capture=True)
     planted, ambiguous = _labelled_weeks(truth)
     warm = date.fromisoformat(truth["window_start"]) + timedelta(weeks=4)
     with psycopg.connect(url) as conn:

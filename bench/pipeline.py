@@ -76,6 +76,7 @@ def _run_stage(stage: str, args: argparse.Namespace) -> int:
 
     from warehouse import db
     from warehouse.dbt_runner import run_dbt
+    from warehouse.dbt_vars import vars_args
     from warehouse.loader import load_records
     from warehouse.migrate import migrate
 
@@ -91,8 +92,7 @@ def _run_stage(stage: str, args: argparse.Namespace) -> int:
             summary = load_records(conn, records, "synthetic")
         if stage == "load":
             return summary.loaded
-    as_of_var = json.dumps({"as_of": f"{args.as_of}T23:59:59+00:00"})
-    run_dbt(["build", "--vars", as_of_var, "--quiet"], url, capture=True)
+    run_dbt(["build", *vars_args(as_of=args.as_of), "--quiet"], url, capture=True)
     with db.connect(url) as conn:
         tables = conn.execute(
             "select table_name from information_schema.tables where table_schema = 'marts'"
@@ -105,9 +105,7 @@ def _run_stage(stage: str, args: argparse.Namespace) -> int:
 
 def _reset(args: argparse.Namespace) -> None:
     if args.workdir.exists():
-        subprocess.run(
-            [sys.executable, "-m", "warehouse.cli", "db", "stop"], env=_env(args), capture_output=True
-        )
+        subprocess.run([sys.executable, "-m", "heimdall", "db", "stop"], env=_env(args), capture_output=True)
         shutil.rmtree(args.workdir)
     args.workdir.mkdir(parents=True)
     if os.environ.get("HEIMDALL_DATABASE_URL"):
@@ -148,7 +146,7 @@ def main() -> None:
         print(f"{label:<14}{figures['rows']:>12,}{figures['seconds']:>10.1f}{figures['peak_mib']:>10.0f}")
     print(f"total wall time {timedelta(seconds=round((datetime.now() - started).total_seconds()))}")
     print("rows: documents written / documents loaded / mart rows after the build")
-    subprocess.run([sys.executable, "-m", "warehouse.cli", "db", "stop"], env=_env(args), capture_output=True)
+    subprocess.run([sys.executable, "-m", "heimdall", "db", "stop"], env=_env(args), capture_output=True)
 
 
 if __name__ == "__main__":

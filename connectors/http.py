@@ -21,8 +21,10 @@ from typing import Any
 
 import httpx
 
+from warehouse.errors import HeimdallError
 
-class ConnectorError(RuntimeError):
+
+class ConnectorError(HeimdallError):
     """A source API call failed for good; the message names the endpoint, never a credential."""
 
     def __init__(self, message: str, status: int | None = None) -> None:

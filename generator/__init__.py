@@ -13,7 +13,7 @@ from random import Random
 from typing import Any
 
 from generator.calendar import Window
-from generator.gitlab import GitlabSim, gitlab_records, incident_records
+from generator.gitlab import gitlab_records, incident_records
 from generator.ground_truth import build_ground_truth, write_ground_truth
 from generator.jira import jira_records
 from generator.model import IdAlloc
@@ -21,7 +21,8 @@ from generator.org import Team, build_team, team_sizes
 from generator.presets import KNOBS, PRESETS
 from generator.scenario import KnobSchedule, Scenario, ScenarioError, load_scenario, parse_scenario
 from generator.simulate import TeamParams, TeamSim, team_params
-from generator.writer import read_jsonl, write_jsonl
+from generator.simulate_gitlab import GitlabSim
+from warehouse.jsonl import read_jsonl, write_jsonl
 from warehouse.records import RawRecord
 
 __all__ = [

@@ -11,9 +11,10 @@ import yaml
 
 from generator.calendar import Window
 from generator.presets import KNOBS
+from warehouse.errors import HeimdallError
 
 
-class ScenarioError(ValueError):
+class ScenarioError(HeimdallError, ValueError):
     """A scenario file is malformed or refers to unknown teams/knobs."""
 
 

@@ -214,3 +214,36 @@ def test_reproducible_outcomes(truth, cli_env, query) -> None:
     strip = [{k: v for k, v in row.items() if k != "computed_at"} for row in before]
     assert strip == [{k: v for k, v in row.items() if k != "computed_at"} for row in after]
     assert len(after) == 2
+
+
+def test_build_vars_reach_dbt_and_the_verification_alike(truth, cli_env, query) -> None:
+    """`heimdall build --vars '{"roi_baseline_weeks": 8}'`: the ROI mart and the verification both compare
+    an 8-week baseline (one set of build variables, not a dbt value and a Python value)."""
+    slo = next(i for i in truth["interventions"] if i["id"] == "checkout-review-slo")
+    start = date.fromisoformat(slo["start_date"])
+    eight_weeks = json.dumps({"as_of": "2026-11-20T23:59:59+00:00", "roi_baseline_weeks": 8})
+    heimdall(cli_env, "build", "--vars", eight_weeks)
+    roi = query(
+        "select distinct baseline_start_date from marts.fct_roi_comparison "
+        "where recommendation_id = 'checkout:slow_review_pickup'"
+    )
+    verified = query(
+        "select baseline_start, baseline_end from analysis.intervention_outcomes "
+        "where recommendation_id = 'checkout:slow_review_pickup'"
+    )
+    assert [row["baseline_start_date"] for row in roi] == [start - timedelta(weeks=8)]
+    assert [(row["baseline_start"], row["baseline_end"]) for row in verified] == [
+        (start - timedelta(weeks=8), start)
+    ]
+    # and the environment setting reaches both the same way
+    heimdall({**cli_env, "HEIMDALL_ROI_BASELINE_WEEKS": "5"}, "build", "--vars", BUILD_VARS)
+    roi = query(
+        "select distinct baseline_start_date from marts.fct_roi_comparison "
+        "where recommendation_id = 'checkout:slow_review_pickup'"
+    )
+    verified = query(
+        "select baseline_start from analysis.intervention_outcomes "
+        "where recommendation_id = 'checkout:slow_review_pickup'"
+    )
+    assert [row["baseline_start_date"] for row in roi] == [start - timedelta(weeks=5)]
+    assert [row["baseline_start"] for row in verified] == [start - timedelta(weeks=5)]

@@ -40,7 +40,7 @@ def test_compose_runs_the_pipeline_against_its_postgres() -> None:
     assert webhooks["command"][:3] == ["heimdall", "webhooks", "serve"] and "0.0.0.0" in webhooks["command"]
     assert "@postgres:5432/heimdall" in webhooks["environment"]["HEIMDALL_DATABASE_URL"]
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
-    for folder in ("warehouse", "generator", "connectors", "dbt"):
+    for folder in ("warehouse", "generator", "connectors", "insights", "heimdall", "dbt"):
         assert f"COPY {folder} ./{folder}" in dockerfile
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 
+from warehouse.errors import HeimdallError
 from warehouse.settings import Settings, get_settings
 
 # pgserver logs every start at INFO; keep the terminal quiet.
@@ -17,7 +18,7 @@ logging.getLogger("pgserver").setLevel(logging.WARNING)
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(HeimdallError):
     """A warehouse problem the user can act on (the message says how)."""
 
 
@@ -60,7 +61,8 @@ def stop_embedded(settings: Settings | None = None) -> bool:
     settings = settings or get_settings()
     if not embedded_running(settings.pgdata):
         return False
-    from pgserver._commands import pg_ctl
+    # pg_ctl is generated at import time for each bundled binary, so type checkers cannot see it.
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     pg_ctl(["-w", "stop"], pgdata=settings.pgdata, user="pgserver" if _is_root() else None)
     return True

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
 
+from warehouse.errors import HeimdallError
 from warehouse.settings import Settings, get_settings
 
 PROFILE_TEMPLATE = """\
@@ -30,7 +31,7 @@ heimdall:
 """
 
 
-class DbtError(RuntimeError):
+class DbtError(HeimdallError):
     pass
 
 

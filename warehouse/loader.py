@@ -19,13 +19,14 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from warehouse.errors import HeimdallError
 from warehouse.records import RAW_TABLES, SOURCES, RawRecord
 from warehouse.timestamps import parse_source_timestamp
 
 DEFAULT_BATCH_SIZE = 5000
 
 
-class LoadError(RuntimeError):
+class LoadError(HeimdallError):
     """A batch failed and was rolled back whole; the message names the batch and the cause."""
 
 

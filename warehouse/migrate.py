@@ -8,6 +8,8 @@ from pathlib import Path
 
 import psycopg
 
+from warehouse.errors import HeimdallError
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Serialises concurrent `migrate` runs against one database.
 _ADVISORY_LOCK_KEY = 0x4E1D_A11
@@ -28,7 +30,7 @@ class Migration:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
-class MigrationError(RuntimeError):
+class MigrationError(HeimdallError):
     pass
 
 
@@ -71,7 +73,7 @@ def migrate(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[
                         "add a new migration instead of editing an applied one"
                     )
                 continue
-            conn.execute(migration.sql)  # type: ignore[arg-type]
+            conn.execute(migration.sql)
             conn.execute(
                 "insert into app.schema_migrations (version, name, checksum) values (%s, %s, %s)",
                 (migration.version, migration.name, migration.checksum),

@@ -1,76 +1,152 @@
-"""All Heimdall settings, read from the environment (and an optional ``.env``) in one place."""
+"""All Heimdall settings, read from the environment (and an optional ``.env``) and validated in one place.
+
+Every setting is an environment variable (listed in docs/operations.md). A value that does not validate
+stops the command with a :class:`~warehouse.errors.SettingsError` naming the variable; secrets are
+never part of a repr, a log line or an error message.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import load_dotenv
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from warehouse.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+CommaList = Annotated[tuple[str, ...], NoDecode]
 
-@dataclass(frozen=True)
-class JiraSettings:
+
+def _alias(env_name: str) -> AliasChoices:
+    """Read the field from ``env_name`` (keyword construction by field name still works)."""
+    return AliasChoices(env_name)
+
+
+def _split_list(value: Any) -> Any:
+    """``"A, B,,C"`` → ``("A", "B", "C")``; sequences pass through."""
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value.strip() if isinstance(value, str) else value
+
+
+class _Section(BaseSettings):
+    """Common behaviour: immutable, extra variables ignored, blank values mean "not set"."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+
+class JiraSettings(_Section):
     """Jira Cloud connector settings (HEIMDALL_JIRA_*). The token is never printed."""
 
-    base_url: str | None = None
+    model_config = SettingsConfigDict(env_prefix="HEIMDALL_JIRA_")
+
+    base_url: str | None = Field(default=None, validation_alias=AliasChoices("HEIMDALL_JIRA_URL", "base_url"))
     email: str | None = None
-    api_token: str | None = field(default=None, repr=False)
-    projects: tuple[str, ...] = ()
-    boards: tuple[str, ...] = ()
-    webhook_secret: str | None = field(default=None, repr=False)
+    api_token: str | None = Field(default=None, repr=False)
+    projects: CommaList = ()
+    boards: CommaList = ()
+    webhook_secret: str | None = Field(default=None, repr=False)
+
+    _lists = field_validator("projects", "boards", mode="before")(_split_list)
+    _blanks = field_validator("base_url", "email", "api_token", "webhook_secret", mode="before")(
+        _blank_to_none
+    )
 
     @property
     def is_configured(self) -> bool:
         return bool(self.base_url and self.email and self.api_token and self.projects)
 
 
-@dataclass(frozen=True)
-class GitlabSettings:
-    """GitLab connector settings (HEIMDALL_GITLAB_*). The token is never printed."""
+class GitlabSettings(_Section):
+    """GitLab connector settings (HEIMDALL_GITLAB_*). The tokens are never printed."""
 
-    base_url: str = "https://gitlab.com"
-    token: str | None = field(default=None, repr=False)
-    projects: tuple[str, ...] = ()
+    model_config = SettingsConfigDict(env_prefix="HEIMDALL_GITLAB_")
+
+    base_url: str = Field(
+        default="https://gitlab.com", validation_alias=AliasChoices("HEIMDALL_GITLAB_URL", "base_url")
+    )
+    token: str | None = Field(default=None, repr=False)
+    projects: CommaList = ()
     group: str | None = None
-    webhook_secret: str | None = field(default=None, repr=False)
-    signing_secret: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = Field(default=None, repr=False)
+    signing_secret: str | None = Field(default=None, repr=False)
+
+    _lists = field_validator("projects", mode="before")(_split_list)
+    _blanks = field_validator("token", "group", "webhook_secret", "signing_secret", mode="before")(
+        _blank_to_none
+    )
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _default_url(cls, value: Any) -> Any:
+        return _blank_to_none(value) or "https://gitlab.com"
 
     @property
     def is_configured(self) -> bool:
         return bool(self.token and (self.projects or self.group))
 
 
-@dataclass(frozen=True)
-class ConnectorSettings:
+class ConnectorSettings(_Section):
     """Behaviour shared by the connectors and the webhook intake."""
 
-    concurrency: int = 4
-    overlap_minutes: int = 10
-    page_size: int = 100
-    max_attempts: int = 6
-    webhook_max_body_bytes: int = 5 * 1024 * 1024
-    webhook_tolerance_seconds: int = 300
+    concurrency: int = Field(
+        default=4, ge=1, le=64, validation_alias=_alias("HEIMDALL_CONNECTOR_CONCURRENCY")
+    )
+    overlap_minutes: int = Field(default=10, ge=0, validation_alias=_alias("HEIMDALL_SYNC_OVERLAP_MINUTES"))
+    page_size: int = Field(
+        default=100, ge=1, le=1000, validation_alias=_alias("HEIMDALL_CONNECTOR_PAGE_SIZE")
+    )
+    max_attempts: int = Field(
+        default=6, ge=1, le=50, validation_alias=_alias("HEIMDALL_CONNECTOR_MAX_ATTEMPTS")
+    )
+    webhook_max_body_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, validation_alias=_alias("HEIMDALL_WEBHOOK_MAX_BODY_BYTES")
+    )
+    webhook_tolerance_seconds: int = Field(
+        default=300, ge=1, validation_alias=_alias("HEIMDALL_WEBHOOK_TOLERANCE_SECONDS")
+    )
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(_Section):
     """Resolved settings. Build with :func:`get_settings`; never log ``database_url`` raw."""
 
-    home: Path
-    database_url: str | None
-    dbt_project_dir: Path
-    dbt_target_schema: str
-    dbt_threads: int
-    roi_baseline_weeks: int = 6
-    bootstrap_resamples: int = 2000
-    jira: JiraSettings = field(default_factory=JiraSettings)
-    gitlab: GitlabSettings = field(default_factory=GitlabSettings)
-    connectors: ConnectorSettings = field(default_factory=ConnectorSettings)
+    model_config = SettingsConfigDict(env_prefix="HEIMDALL_")
+
+    home: Path = PROJECT_ROOT / ".heimdall"
+    database_url: str | None = Field(default=None, repr=False)
+    dbt_project_dir: Path = Field(
+        default=PROJECT_ROOT / "dbt", validation_alias=AliasChoices("HEIMDALL_DBT_DIR", "dbt_project_dir")
+    )
+    dbt_target_schema: str = Field(
+        default="marts", validation_alias=AliasChoices("HEIMDALL_DBT_SCHEMA", "dbt_target_schema")
+    )
+    dbt_threads: int = Field(default=2, ge=1, le=32)
+    # None: the dbt project's var of the same name (one setting for dbt and the verification step).
+    roi_baseline_weeks: int | None = Field(default=None, ge=1, le=52)
+    bootstrap_resamples: int = Field(default=2000, ge=100, le=100_000)
+    jira: JiraSettings = Field(default_factory=JiraSettings)
+    gitlab: GitlabSettings = Field(default_factory=GitlabSettings)
+    connectors: ConnectorSettings = Field(default_factory=ConnectorSettings)
+
+    _blanks = field_validator("database_url", "roi_baseline_weeks", mode="before")(_blank_to_none)
+
+    @field_validator("home", "dbt_project_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
 
     @property
     def pgdata(self) -> Path:
@@ -98,61 +174,26 @@ def _load_env_file() -> None:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """The settings of this process (environment and ``.env``), validated once."""
     _load_env_file()
-    home = Path(os.environ.get("HEIMDALL_HOME", PROJECT_ROOT / ".heimdall")).resolve()
-    dbt_dir = Path(os.environ.get("HEIMDALL_DBT_DIR", PROJECT_ROOT / "dbt")).resolve()
-    return Settings(
-        home=home,
-        database_url=os.environ.get("HEIMDALL_DATABASE_URL") or None,
-        dbt_project_dir=dbt_dir,
-        dbt_target_schema=os.environ.get("HEIMDALL_DBT_SCHEMA", "marts"),
-        dbt_threads=int(os.environ.get("HEIMDALL_DBT_THREADS", "2")),
-        roi_baseline_weeks=int(
-            _env("HEIMDALL_ROI_BASELINE_WEEKS") or _dbt_var(dbt_dir, "roi_baseline_weeks", 6)
-        ),
-        bootstrap_resamples=int(os.environ.get("HEIMDALL_BOOTSTRAP_RESAMPLES", "2000")),
-        jira=JiraSettings(
-            base_url=_env("HEIMDALL_JIRA_URL"),
-            email=_env("HEIMDALL_JIRA_EMAIL"),
-            api_token=_env("HEIMDALL_JIRA_API_TOKEN"),
-            projects=_list("HEIMDALL_JIRA_PROJECTS"),
-            boards=_list("HEIMDALL_JIRA_BOARDS"),
-            webhook_secret=_env("HEIMDALL_JIRA_WEBHOOK_SECRET"),
-        ),
-        gitlab=GitlabSettings(
-            base_url=_env("HEIMDALL_GITLAB_URL") or "https://gitlab.com",
-            token=_env("HEIMDALL_GITLAB_TOKEN"),
-            projects=_list("HEIMDALL_GITLAB_PROJECTS"),
-            group=_env("HEIMDALL_GITLAB_GROUP"),
-            webhook_secret=_env("HEIMDALL_GITLAB_WEBHOOK_SECRET"),
-            signing_secret=_env("HEIMDALL_GITLAB_SIGNING_SECRET"),
-        ),
-        connectors=ConnectorSettings(
-            concurrency=int(_env("HEIMDALL_CONNECTOR_CONCURRENCY") or 4),
-            overlap_minutes=int(_env("HEIMDALL_SYNC_OVERLAP_MINUTES") or 10),
-            page_size=int(_env("HEIMDALL_CONNECTOR_PAGE_SIZE") or 100),
-            max_attempts=int(_env("HEIMDALL_CONNECTOR_MAX_ATTEMPTS") or 6),
-            webhook_max_body_bytes=int(_env("HEIMDALL_WEBHOOK_MAX_BODY_BYTES") or 5 * 1024 * 1024),
-            webhook_tolerance_seconds=int(_env("HEIMDALL_WEBHOOK_TOLERANCE_SECONDS") or 300),
-        ),
-    )
-
-
-def _dbt_var(dbt_dir: Path, name: str, default: int) -> int:
-    """A var of dbt_project.yml, so Python and dbt read one setting (e.g. the ROI baseline window)."""
-    import yaml
-
     try:
-        project = yaml.safe_load((dbt_dir / "dbt_project.yml").read_text())
-        return int(project.get("vars", {}).get(name, default))
-    except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
-        return default
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
 
 
-def _env(name: str) -> str | None:
-    value = os.environ.get(name, "").strip()
-    return value or None
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per bad setting, naming its environment variable; the rejected value is not repeated
+    (it may be a secret)."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        field = ".".join(str(part) for part in error["loc"])
+        lines.append(f"{_env_name(field)}: {error['msg']}")
+    return "invalid settings:\n  " + "\n  ".join(lines)
 
 
-def _list(name: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+def _env_name(field: str) -> str:
+    if field.upper().startswith("HEIMDALL_"):
+        return field.upper()
+    names = {"dbt_project_dir": "HEIMDALL_DBT_DIR", "dbt_target_schema": "HEIMDALL_DBT_SCHEMA"}
+    return names.get(field, "HEIMDALL_" + field.upper())

@@ -1,4 +1,4 @@
-"""warehouse.verification.stats on small explicit samples; expectations computed by hand in the comments."""
+"""insights.verification.stats on small explicit samples; expectations computed by hand in the comments."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from warehouse.verification.stats import Interval, bootstrap_change, bootstrap_did, percentile, verdict
+from insights.verification.stats import Interval, bootstrap_change, bootstrap_did, percentile, verdict
 
 
 def test_percentile_interpolates_like_percentile_cont() -> None:
@@ -98,14 +98,20 @@ def test_same_seed_same_numbers() -> None:
     assert first == again
 
 
-def test_python_and_dbt_share_the_roi_baseline_window(tmp_path) -> None:
-    """One setting: verification reads the dbt project's `roi_baseline_weeks` unless the env overrides it."""
-    import yaml
+def test_build_vars_merge_project_defaults_settings_and_cli(tmp_path) -> None:
+    """One set of build variables: the project's defaults, overridden by --vars; settings fill the gaps."""
+    from warehouse.dbt_vars import cli_vars, effective_vars, vars_args, with_defaults
 
-    from warehouse.settings import PROJECT_ROOT, _dbt_var
-
-    project = yaml.safe_load((PROJECT_ROOT / "dbt" / "dbt_project.yml").read_text())
-    assert _dbt_var(PROJECT_ROOT / "dbt", "roi_baseline_weeks", -1) == project["vars"]["roi_baseline_weeks"]
-    (tmp_path / "dbt_project.yml").write_text("vars:\n  roi_baseline_weeks: 9\n")
-    assert _dbt_var(tmp_path, "roi_baseline_weeks", 6) == 9
-    assert _dbt_var(tmp_path / "missing", "roi_baseline_weeks", 6) == 6
+    (tmp_path / "dbt_project.yml").write_text("vars:\n  roi_baseline_weeks: 6\n  as_of: null\n")
+    assert effective_vars([], tmp_path) == {"roi_baseline_weeks": 6, "as_of": None}
+    args = ["build", *vars_args(as_of="2026-11-20", roi_baseline_weeks=8)]
+    assert args[2] == '{"as_of": "2026-11-20T23:59:59+00:00", "roi_baseline_weeks": 8}'
+    assert effective_vars(args, tmp_path)["roi_baseline_weeks"] == 8
+    # a setting (HEIMDALL_ROI_BASELINE_WEEKS) is a default: --vars still wins, and it reaches dbt
+    merged = with_defaults(args, {"roi_baseline_weeks": 5})
+    assert cli_vars(merged) == {"as_of": "2026-11-20T23:59:59+00:00", "roi_baseline_weeks": 8}
+    merged = with_defaults(
+        ["build", "--vars", "{as_of: '2026-01-10T00:00:00+00:00'}"], {"roi_baseline_weeks": 5}
+    )
+    assert cli_vars(merged) == {"as_of": "2026-01-10T00:00:00+00:00", "roi_baseline_weeks": 5}
+    assert merged[0] == "build" and merged.count("--vars") == 1

@@ -6,38 +6,22 @@ from datetime import date
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from warehouse import db as warehouse_db
-from warehouse.recommendations import (
-    RecommendationError,
+from heimdall.cli._output import console, parse_date
+from insights.recommendations import (
     decide,
     decision_history,
     evidence,
     get_recommendation,
     list_recommendations,
 )
+from warehouse import db as warehouse_db
 
 app = typer.Typer(
     help="Diagnosed bottlenecks' recommended interventions: list, inspect, approve or reject.",
     no_args_is_help=True,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _fail(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(1)
-
-
-def _date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        _fail(f"{option} must be a date like 2026-11-30, got {value!r}")
-        raise
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -51,12 +35,8 @@ def list_command(
     ] = False,
 ) -> None:
     """Current recommendations, costliest first."""
-    try:
-        with warehouse_db.connect() as conn:
-            rows = list_recommendations(conn, include_all=include_all)
-    except (RecommendationError, warehouse_db.WarehouseError) as exc:
-        _fail(str(exc))
-        return
+    with warehouse_db.connect() as conn:
+        rows = list_recommendations(conn, include_all=include_all)
     if not rows:
         console.print("No diagnosis fires in the current window: nothing to recommend.")
         return
@@ -87,14 +67,10 @@ def show_command(
     recommendation_id: Annotated[str, typer.Argument(help="e.g. checkout:slow_review_pickup")],
 ) -> None:
     """Everything about one recommendation: action, evidence, ROI assumptions, decisions."""
-    try:
-        with warehouse_db.connect() as conn:
-            row = get_recommendation(conn, recommendation_id)
-            items = evidence(conn, row["diagnosis_id"])
-            decisions = decision_history(conn, recommendation_id)
-    except (RecommendationError, warehouse_db.WarehouseError) as exc:
-        _fail(str(exc))
-        return
+    with warehouse_db.connect() as conn:
+        row = get_recommendation(conn, recommendation_id)
+        items = evidence(conn, row["diagnosis_id"])
+        decisions = decision_history(conn, recommendation_id)
     console.rule(f"{row['recommendation_id']} — {row['title']}")
     console.print(
         f"[bold]Status:[/] {row['status']}  [bold]Team:[/] {row['team_id']}  [bold]Rule:[/] {row['rule_id']}"
@@ -147,7 +123,7 @@ def approve_command(
     note: Annotated[Optional[str], typer.Option("--note", help="Why, or how it will be run.")] = None,
 ) -> None:
     """Approve a recommendation (a new decision row; earlier decisions are kept)."""
-    _decide(recommendation_id, "approved", by=by, note=note, start=_date(start, "--start"))
+    _decide(recommendation_id, "approved", by=by, note=note, start=parse_date(start, "--start"))
 
 
 @app.command("reject")
@@ -163,12 +139,8 @@ def reject_command(
 def _decide(
     recommendation_id: str, decision: str, *, by: str, note: Optional[str], start: Optional[date]
 ) -> None:
-    try:
-        with warehouse_db.connect() as conn:
-            recorded = decide(conn, recommendation_id, decision, decided_by=by, note=note, start=start)
-    except (RecommendationError, warehouse_db.WarehouseError) as exc:
-        _fail(str(exc))
-        return
+    with warehouse_db.connect() as conn:
+        recorded = decide(conn, recommendation_id, decision, decided_by=by, note=note, start=start)
     console.print(
         f"recorded decision {recorded.decision_id}: {recommendation_id} {decision}"
         + (f" from {start.isoformat()}" if start else "")
@@ -182,19 +154,19 @@ def verify_command(
     ] = None,
 ) -> None:
     """Verify approved interventions: bootstrap CI of the change, difference-in-differences, verdict."""
+    from heimdall.pipeline import verification_baseline_weeks
+    from insights.verification import compute_outcomes
     from warehouse.settings import get_settings
-    from warehouse.verification import VerificationError, compute_outcomes
 
     settings = get_settings()
-    day = _date(as_of, "--as-of") if as_of else None
-    try:
-        with warehouse_db.connect() as conn:
-            rows = compute_outcomes(
-                conn, day, baseline_weeks=settings.roi_baseline_weeks, resamples=settings.bootstrap_resamples
-            )
-    except (VerificationError, warehouse_db.WarehouseError) as exc:
-        _fail(str(exc))
-        return
+    day = parse_date(as_of, "--as-of") if as_of else None
+    with warehouse_db.connect() as conn:
+        rows = compute_outcomes(
+            conn,
+            day,
+            baseline_weeks=verification_baseline_weeks(settings),
+            resamples=settings.bootstrap_resamples,
+        )
     if not rows:
         console.print(
             "No approved intervention to verify (`heimdall recommendations approve ID --start ...`)."

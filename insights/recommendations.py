@@ -14,10 +14,12 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from warehouse.errors import HeimdallError
+
 DECISIONS = ("approved", "rejected")
 
 
-class RecommendationError(ValueError):
+class RecommendationError(HeimdallError, ValueError):
     """A recommendation command that cannot be carried out (the message says why)."""
 
 

@@ -6,39 +6,22 @@ from datetime import UTC, datetime
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from connectors.http import ConnectorError
 from connectors.state import SyncSummary
+from heimdall.cli._output import console, parse_moment
+from warehouse.errors import UsageError
 
 sync_app = typer.Typer(
     help="Fetch from the live sources into raw (incremental by default).", no_args_is_help=True
 )
 connectors_app = typer.Typer(help="Inspect the live-source configuration.", no_args_is_help=True)
 webhooks_app = typer.Typer(help="Receive Jira and GitLab webhooks.", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
 
 FullOption = Annotated[bool, typer.Option("--full", help="Ignore watermarks; also detect deleted issues.")]
 SinceOption = Annotated[Optional[str], typer.Option(help="Fetch what changed since this date (YYYY-MM-DD).")]
-
-
-def _fail(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(1)
-
-
-def _since(value: Optional[str]) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        _fail(f"--since must be a date like 2026-11-01, got {value!r}")
-        raise
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _run(which: str, full: bool, since: Optional[str]) -> None:
@@ -47,45 +30,42 @@ def _run(which: str, full: bool, since: Optional[str]) -> None:
     from warehouse.settings import get_settings
 
     settings = get_settings()
-    start = _since(since)
-    names = ("jira", "gitlab") if which == "all" else (which,)
+    start = parse_moment(since, "--since") if since else None
+    names: tuple[str, ...] = ("jira", "gitlab") if which == "all" else (which,)
     configured = {"jira": settings.jira.is_configured, "gitlab": settings.gitlab.is_configured}
     if which == "all":
         names = tuple(name for name in names if configured[name])
         if not names:
-            _fail("no connector is configured (see `heimdall connectors check` and docs/connectors.md)")
+            raise UsageError(
+                "no connector is configured (see `heimdall connectors check` and docs/connectors.md)"
+            )
     total = SyncSummary()
     rows: list[tuple[str, SyncSummary]] = []
-    try:
-        with warehouse_db.connect(autocommit=True) as conn:
-            migrate(conn)
-            with Progress(
-                SpinnerColumn(),
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed} items"),
-                TextColumn("{task.fields[rate]}"),
-                TimeElapsedColumn(),
-                console=console,
-            ) as progress:
-                for name in names:
-                    task = progress.add_task(f"sync {name}", total=None, rate="")
-                    started = datetime.now(UTC)
+    with warehouse_db.connect(autocommit=True) as conn:
+        migrate(conn)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed} items"),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            for name in names:
+                task = progress.add_task(f"sync {name}", total=None, rate="")
+                started = datetime.now(UTC)
 
-                    def advance(
-                        label: str, count: int, task: int = task, started: datetime = started
-                    ) -> None:
-                        progress.update(task, advance=count, description=label)
-                        seconds = max((datetime.now(UTC) - started).total_seconds(), 1e-6)
-                        done = progress.tasks[task].completed
-                        progress.update(task, rate=f"{done / seconds:.1f}/s")
+                def advance(label: str, count: int, task: TaskID = task, started: datetime = started) -> None:
+                    progress.update(task, advance=count, description=label)
+                    seconds = max((datetime.now(UTC) - started).total_seconds(), 1e-6)
+                    done = progress.tasks[task].completed
+                    progress.update(task, rate=f"{done / seconds:.1f}/s")
 
-                    connector = _connector(name, settings)
-                    summary = connector.sync(conn, full=full, since=start, progress=advance)
-                    rows.append((name, summary))
-                    total.add(summary)
-    except (ConnectorError, warehouse_db.WarehouseError) as exc:
-        _fail(str(exc))
+                connector = _connector(name, settings)
+                summary = connector.sync(conn, full=full, since=start, progress=advance)
+                rows.append((name, summary))
+                total.add(summary)
     table = Table(title="sync summary")
     for column in ("source", "fetched", "new", "updated", "unchanged", "rejected", "deleted", "errors"):
         table.add_column(column, justify="left" if column == "source" else "right")
@@ -171,6 +151,6 @@ def serve(
     """Run the webhook intake (POST /webhooks/gitlab, POST /webhooks/jira, GET /healthz) with uvicorn."""
     import uvicorn
 
-    from connectors.webhooks import create_app
+    from connectors.webhooks.app import create_app
 
     uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)

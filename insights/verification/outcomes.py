@@ -21,12 +21,13 @@ from typing import Any
 
 import psycopg
 
-from warehouse.verification.stats import DEFAULT_RESAMPLES, bootstrap_change, bootstrap_did, verdict
+from insights.verification.stats import DEFAULT_RESAMPLES, bootstrap_change, bootstrap_did, verdict
+from warehouse.errors import HeimdallError
 
 DEFAULT_BASELINE_WEEKS = 6
 
 
-class VerificationError(RuntimeError):
+class VerificationError(HeimdallError):
     """The warehouse lacks what verification needs (the message says what to run)."""
 
 

@@ -1,0 +1,5 @@
+"""``python -m heimdall`` = the ``heimdall`` command."""
+
+from heimdall.cli import main
+
+main()

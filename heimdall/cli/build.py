@@ -1,0 +1,95 @@
+"""`heimdall build`, `heimdall summary` and `heimdall demo`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from heimdall import pipeline
+from heimdall.cli import data
+from heimdall.cli._output import console
+from heimdall.cli.db import ready_url
+from heimdall.cli.db import start as db_start
+from warehouse import db as warehouse_db
+from warehouse.loader import purge_source
+from warehouse.settings import get_settings
+
+
+def build(ctx: typer.Context) -> None:
+    """Run dbt against the warehouse: `heimdall build` = `dbt build`; other arguments pass through
+    (e.g. `heimdall build run --select marts`, `heimdall build source freshness`)."""
+    url = ready_url()
+    _build_and_verify(pipeline.dbt_build_args(ctx.args), url)
+
+
+def _build_and_verify(args: list[str], url: str) -> None:
+    result = pipeline.build_and_verify(args, url, get_settings())
+    if result.verified:
+        console.print(f"verified {result.verified} approved intervention(s): `heimdall verify` shows them")
+
+
+def summary() -> None:
+    """Row counts per mart and the headline numbers."""
+    from insights.summary import print_summary
+
+    with warehouse_db.connect() as conn:
+        print_summary(conn, console)
+
+
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    scale: Annotated[str, typer.Option(help="small | medium | large")] = "medium",
+    scenario: Annotated[Path, typer.Option(help="Scenario YAML.")] = Path("generator/scenarios/demo.yml"),
+    as_of: Annotated[Optional[str], typer.Option(help="Last day of data (default: today, UTC).")] = None,
+    fresh: Annotated[bool, typer.Option(help="Replace the synthetic data even if unchanged.")] = False,
+) -> None:
+    """The whole demo: start the warehouse, generate and load the demo org, dbt build, summary.
+
+    Re-running with the same options changes nothing. With other options (another day, seed, scale or
+    scenario) the previous synthetic organisation is purged first and the marts fully rebuilt, because
+    two generated organisations share natural keys and must never be mixed.
+    """
+    from generator import GeneratorOptions, load_scenario
+    from generator import generate as run_generator
+
+    scenario_path = scenario if scenario.is_absolute() else pipeline.project_path(scenario)
+    as_of_date = data.as_of_day(as_of)
+    console.rule("1/4 warehouse")
+    db_start()
+    console.rule("2/4 generate and load the demo organisation")
+    planned = run_generator(
+        GeneratorOptions(seed=seed, scale=scale, scenario=load_scenario(scenario_path), as_of=as_of_date)
+    ).ground_truth()
+    truth_path = get_settings().home / "ground_truth.json"
+    previous = json.loads(truth_path.read_text()) if truth_path.is_file() else None
+    replace = (
+        fresh
+        or previous is None
+        or pipeline.organisation_signature(previous) != pipeline.organisation_signature(planned)
+    )
+    url = warehouse_db.database_url()
+    if replace:
+        with warehouse_db.connect(url) as conn:
+            deleted = purge_source(conn, "synthetic")
+        if any(deleted.values()):
+            console.print(
+                f"replaced the previous synthetic organisation ({sum(deleted.values()):,} documents)"
+            )
+    data.generate(
+        seed=seed,
+        scale=scale,
+        teams=None,
+        engineers=None,
+        weeks=None,
+        scenario=scenario_path,
+        as_of=as_of_date.isoformat(),
+        out=None,
+        ground_truth=None,
+    )
+    console.rule("3/4 dbt build")
+    _build_and_verify(pipeline.demo_build_args(as_of_date, full_refresh=replace), url)
+    console.rule("4/4 summary")
+    summary()
