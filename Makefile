@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SCALE ?= medium
 SEED ?= 42
 
-.PHONY: setup demo test lint build db-start db-stop bench bench-diagnosis clean
+.PHONY: setup demo test check lint lint-python lint-sql build db-start db-stop bench bench-diagnosis clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,14 +19,22 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/heimdall demo --scale $(SCALE) --seed $(SEED)
 
-test: setup
-	$(BIN)/ruff check .
+# Every check the configuration promises, then every test.
+test: setup lint
 	$(BIN)/pytest
 
-lint: setup
+lint: lint-python lint-sql
+
+# ruff (lint + format), the package layers (import-linter) and the types (mypy).
+lint-python: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd dbt && ../$(BIN)/sqlfluff lint models
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+# sqlfluff on the SQL dbt really compiles.
+lint-sql: setup
+	$(BIN)/python -m heimdall lint-sql
 
 build: setup
 	$(BIN)/heimdall build

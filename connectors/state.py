@@ -85,8 +85,9 @@ def _existing(conn: psycopg.Connection, records: list[RawRecord]) -> set[tuple[s
         by_table.setdefault(record.table, []).append(source_id)
     found: set[tuple[str, str]] = set()
     for table, ids in by_table.items():
-        query = sql.SQL("select source_id from raw.{} where source_id = any(%s)")
-        query = query.format(sql.Identifier(table))
+        query = sql.SQL("select source_id from raw.{} where source_id = any(%s)").format(
+            sql.Identifier(table)
+        )
         rows = conn.execute(query, (ids,)).fetchall()
         found |= {(table, row[0]) for row in rows}
     return found

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from random import Random
+from typing import TypeVar
 
 from generator.calendar import fmt_agile, fmt_jira
 from generator.model import IssuePlan, Sprint
@@ -22,6 +23,7 @@ CHANGELOG_EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 
 Item = dict[str, object]
+T = TypeVar("T")
 
 
 def status_doc(name: str) -> dict:
@@ -81,7 +83,8 @@ def _adf(text: str) -> dict:
     }
 
 
-def _last(events: list, at: dt.datetime, default: object) -> object:
+def _last(events: Sequence[tuple[dt.datetime, T]], at: dt.datetime, default: T) -> T:
+    """The value of the last event before ``at`` (``default`` when there is none)."""
     value = default
     for t, v in events:
         if t < at:
@@ -100,7 +103,7 @@ def issue_doc(issue: IssuePlan, team: Team, sprints: dict[int, Sprint], at: dt.d
     status = str(_last(issue.statuses, at, issue.statuses[0][1]))
     cat = STATUSES[status][1]
     assignee = _last(issue.assignees, at, None)
-    sprint_ids: tuple[int, ...] = _last(issue.sprints, at, ())  # type: ignore[assignment]
+    sprint_ids = _last(issue.sprints, at, ())
     resolution = resolved = None
     cat_change = issue.created
     prev_cat = STATUSES[issue.statuses[0][1]][1]

@@ -1,4 +1,4 @@
-"""Plain data classes for one team's simulated work, shared by the simulation and the renderers."""
+"""Plain data classes for one team's simulated Jira and GitLab work, shared by simulation and renderers."""
 
 from __future__ import annotations
 
@@ -102,3 +102,59 @@ class IssuePlan:
     finished: dt.datetime | None = None  # first entry into a done-category status
     mrs: list[MRPlan] = field(default_factory=list)
     project: GitlabProject | None = None  # incidents: the service (GitLab project) that is affected
+
+
+# ---------------------------------------------------------------------- GitLab activity around the MRs
+@dataclass
+class Note:
+    id: int
+    mr: MRPlan
+    author: Person
+    body: str
+    at: dt.datetime
+    system: bool
+    diff: bool = False
+
+
+@dataclass
+class Job:
+    id: int
+    name: str
+    stage: str
+    status: str
+    created: dt.datetime
+    started: dt.datetime | None
+    finished: dt.datetime | None
+    retried: bool = False
+    failure_reason: str | None = None
+
+
+@dataclass
+class Pipeline:
+    id: int
+    iid: int
+    project: GitlabProject
+    sha: str
+    ref: str
+    source: str
+    user: Person
+    created: dt.datetime
+    started: dt.datetime
+    finished: dt.datetime
+    status: str
+    jobs: list[Job] = field(default_factory=list)
+
+
+@dataclass
+class Deployment:
+    id: int
+    iid: int
+    project: GitlabProject
+    env_name: str
+    env_id: int
+    tier: str
+    pipeline: Pipeline
+    job: Job
+    user: Person
+    mrs: list[MRPlan]
+    link_mrs: bool

@@ -307,8 +307,10 @@ class TeamSim:
     ) -> MRPlan:
         rng = self.rng
         project = rng.choice(self.team.projects)
+        approved: dt.datetime | None
+        merged: dt.datetime | None
         reviewer, first, approved, merged = self._review(ready, self.team.engineers, author)
-        closed = None
+        closed: dt.datetime | None = None
         if rng.random() < 0.04:  # abandoned
             closed, merged, approved = add_work_hours(first, rng.uniform(1, 20)), None, None
         mr = MRPlan(
@@ -487,7 +489,7 @@ class TeamSim:
                 for i in issues
                 if i.id not in member
                 and i.created < planning
-                and (homes[i.id] is None or homes[i.id] > n)
+                and ((home_n := homes[i.id]) is None or home_n > n)
                 and (i.finished is None or i.finished > sp.end)
             ]
             rng.shuffle(pool)

@@ -63,6 +63,8 @@ class TableSpec:
     required_keys: tuple[str, ...] = ()
 
     def key(self, record: RawRecord) -> tuple[str, str | None, datetime | None]:
+        if record.problem:
+            raise RejectedDocument(record.problem)
         payload = record.payload
         if not isinstance(payload, dict):
             raise RejectedDocument(f"document is not a JSON object (got {type(payload).__name__})")
@@ -163,14 +165,27 @@ class LoadSummary:
 
 
 def _document_text(payload: Any) -> str:
+    """The rejected document as text a PostgreSQL ``text`` column can hold (no NUL, valid UTF-8)."""
     if isinstance(payload, bytes):
-        return payload.decode("utf-8", errors="replace")
-    if isinstance(payload, str):
-        return payload
+        text = payload.decode("utf-8", errors="replace")
+    elif isinstance(payload, str):
+        text = payload
+    else:
+        try:
+            text = json.dumps(payload, default=str)
+        except (TypeError, ValueError, RecursionError):
+            text = repr(payload)
+    return _storable_text(text)
+
+
+def _storable_text(text: str) -> str:
+    """NUL → U+FFFD and lone surrogates → U+FFFD: what ``text`` and ``jsonb`` can store."""
+    text = text.replace("\x00", "\ufffd")
     try:
-        return json.dumps(payload, default=str)
-    except (TypeError, ValueError):
-        return repr(payload)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
+    return text
 
 
 def _without_nul(value: Any) -> Any:
@@ -191,7 +206,15 @@ def _payload_json(payload: dict[str, Any]) -> str:
         text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise RejectedDocument(f"document is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise RejectedDocument("document is nested too deeply to store") from None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RejectedDocument(f"document holds invalid Unicode (a lone surrogate at {exc.start})") from None
     if "\\u0000" in text:
+        # json.dumps escapes a real NUL as \u0000, which jsonb refuses: replace NULs in the parsed object
+        # (a literal backslash-u0000 typed in a text also matches here; it is left as it is)
         text = json.dumps(_without_nul(payload), ensure_ascii=False, separators=(",", ":"))
     return text
 
@@ -242,7 +265,7 @@ def _load_rows(
     # A caller may load several batches inside one transaction of its own (a connector commits a page of
     # documents with its watermark): the rows of the previous batch are still here then.
     conn.execute("delete from _heimdall_load")
-    rejected: list[tuple[str, str]] = []
+    rejected: list[tuple[str, str, str | None]] = []
     with conn.cursor().copy(
         "copy _heimdall_load (seq, source_id, parent_id, updated_at, payload) from stdin"
     ) as copy:
@@ -251,13 +274,13 @@ def _load_rows(
                 source_id, parent_id, updated_at = spec.key(record)
                 copy.write_row((seq, source_id, parent_id, updated_at, _payload_json(record.payload)))
             except RejectedDocument as exc:
-                rejected.append((str(exc), _document_text(record.payload)))
+                rejected.append((str(exc), _document_text(record.payload), record.origin))
     if rejected:
         with conn.cursor() as cur:
             cur.executemany(
-                "insert into app.dead_letters (batch_id, source, table_name, reason, document) "
-                "values (%s, %s, %s, %s, %s)",
-                [(batch_id, source, spec.table, reason, doc) for reason, doc in rejected],
+                "insert into app.dead_letters (batch_id, source, table_name, reason, document, origin) "
+                "values (%s, %s, %s, %s, %s, %s)",
+                [(batch_id, source, spec.table, reason, doc, origin) for reason, doc, origin in rejected],
             )
     upsert = sql.SQL(
         """

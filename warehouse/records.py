@@ -29,9 +29,13 @@ class RawRecord:
 
     ``payload`` is the document exactly as the source API returns it (a dict, or for a
     malformed delivery whatever arrived). ``parent_id`` carries request context the
-    document itself may lack (see docs/raw-layer.md).
+    document itself may lack (see docs/raw-layer.md). ``origin`` says where it came from when
+    that helps find it again (a file and line); ``problem``, when set, is why the source already
+    knows it cannot be stored: the loader keeps it as a dead letter with that reason.
     """
 
     table: str
     payload: Any
     parent_id: str | None = None
+    origin: str | None = None
+    problem: str | None = None

@@ -15,7 +15,7 @@ from heimdall.cli.db import ready_url
 from warehouse import db as warehouse_db
 from warehouse.errors import UsageError
 from warehouse.loader import BatchResult, LoadSummary, load_records
-from warehouse.records import SOURCES, RawRecord
+from warehouse.records import RAW_TABLES, SOURCES, RawRecord
 from warehouse.settings import get_settings
 
 
@@ -110,9 +110,29 @@ def load(
     source: Annotated[str, typer.Option(help=f"One of {', '.join(SOURCES)}.")] = "synthetic",
 ) -> None:
     """Load a folder of JSON-lines source documents into raw."""
-    from warehouse.jsonl import read_jsonl
+    from warehouse.jsonl import read_jsonl, unknown_files
 
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a folder")
     url = ready_url()
-    print_load_summary(load_with_progress(url, read_jsonl(directory), source, "load"))
+    summary = load_with_progress(url, read_jsonl(directory), source, "load")
+    print_load_summary(summary)
+    if summary.rejected:
+        _print_dead_letters(url, [batch.batch_id for batch in summary.batches if batch.rejected])
+    ignored = unknown_files(directory)
+    if ignored:
+        raise UsageError(
+            f"not loaded: {', '.join(ignored)} (a file must be named <raw table>.jsonl; "
+            f"raw tables: {', '.join(RAW_TABLES)})"
+        )
+
+
+def _print_dead_letters(url: str, batch_ids: list[int], limit: int = 10) -> None:
+    with warehouse_db.connect(url) as conn:
+        rows = conn.execute(
+            "select coalesce(origin, table_name), reason from app.dead_letters where batch_id = any(%s) "
+            "order by dead_letter_id limit %s",
+            (batch_ids, limit),
+        ).fetchall()
+    for origin, reason in rows:
+        console.print(f"  [yellow]{origin}[/]: {reason}", highlight=False)

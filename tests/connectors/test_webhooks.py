@@ -19,7 +19,7 @@ import httpx
 import pytest
 import uvicorn
 
-from connectors.webhooks import create_app
+from connectors.webhooks.app import create_app
 from connectors.webhooks.verify import sign_standard_webhook
 from warehouse.records import RawRecord
 from warehouse.settings import PROJECT_ROOT, ConnectorSettings, GitlabSettings, JiraSettings, Settings
