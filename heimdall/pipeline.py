@@ -41,7 +41,19 @@ def settings_vars(settings: Settings) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if settings.roi_baseline_weeks is not None:
         values["roi_baseline_weeks"] = settings.roi_baseline_weeks
+    for var, value in jira_field_overrides(settings).items():
+        values[var] = value
     return values
+
+
+def jira_field_overrides(settings: Settings) -> dict[str, str]:
+    """Jira custom-field ids set in the environment, as the dbt vars that read those fields."""
+    fields = {
+        "jira_sprint_field": settings.jira.sprint_field,
+        "jira_flagged_field": settings.jira.flagged_field,
+        "jira_team_field": settings.jira.team_field,
+    }
+    return {var: value for var, value in fields.items() if value}
 
 
 def dbt_build_args(args: Sequence[str]) -> list[str]:

@@ -91,3 +91,16 @@ def with_defaults(args: Sequence[str], defaults: Mapping[str, Any]) -> list[str]
 def effective_vars(args: Sequence[str], dbt_project_dir: Path) -> dict[str, Any]:
     """The vars a dbt run with ``args`` sees: the project's defaults overridden by ``--vars``."""
     return {**project_vars(dbt_project_dir), **cli_vars(args)}
+
+
+def jira_field_ids(
+    sprint: str | None, flagged: str | None, team: str | None, dbt_project_dir: Path
+) -> dict[str, str]:
+    """The Jira custom-field ids the connector must fetch: the settings where given, else the dbt vars dbt
+    reads them with (``jira_sprint_field``, ``jira_flagged_field``, ``jira_team_field``)."""
+    defaults = project_vars(dbt_project_dir)
+    return {
+        "sprint": sprint or str(defaults.get("jira_sprint_field", "customfield_10020")),
+        "flagged": flagged or str(defaults.get("jira_flagged_field", "customfield_10021")),
+        "team": team or str(defaults.get("jira_team_field", "customfield_10001")),
+    }

@@ -59,11 +59,25 @@ class JiraSettings(_Section):
     projects: CommaList = ()
     boards: CommaList = ()
     webhook_secret: str | None = Field(default=None, repr=False)
+    # Unsigned Jira webhooks are refused unless this is set (local testing only).
+    allow_unsigned_webhooks: bool = False
+    # Custom-field ids; None = the dbt project's var of the same meaning (jira_sprint_field, ...), so the
+    # connector asks for the fields dbt reads. Set with HEIMDALL_JIRA_SPRINT_FIELD etc.
+    sprint_field: str | None = None
+    flagged_field: str | None = None
+    team_field: str | None = None
 
     _lists = field_validator("projects", "boards", mode="before")(_split_list)
-    _blanks = field_validator("base_url", "email", "api_token", "webhook_secret", mode="before")(
-        _blank_to_none
-    )
+    _blanks = field_validator(
+        "base_url",
+        "email",
+        "api_token",
+        "webhook_secret",
+        "sprint_field",
+        "flagged_field",
+        "team_field",
+        mode="before",
+    )(_blank_to_none)
 
     @property
     def is_configured(self) -> bool:
@@ -117,6 +131,10 @@ class ConnectorSettings(_Section):
     )
     webhook_tolerance_seconds: int = Field(
         default=300, ge=1, validation_alias=_alias("HEIMDALL_WEBHOOK_TOLERANCE_SECONDS")
+    )
+    # The longest Retry-After the connectors will wait before giving up on a request (documented cap).
+    retry_after_max_seconds: int = Field(
+        default=900, ge=1, validation_alias=_alias("HEIMDALL_CONNECTOR_RETRY_AFTER_MAX_SECONDS")
     )
 
 
