@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from warehouse import db as warehouse_db
-from warehouse.dbt_runner import run_dbt
+from warehouse.build_runs import BuildOutcome, finish_run, read_outcome, run_results_path, start_run
+from warehouse.dbt_runner import DbtError, run_dbt
 from warehouse.dbt_vars import cli_vars, effective_vars, vars_args, with_defaults
+from warehouse.errors import HeimdallError
 from warehouse.migrate import migrate
 from warehouse.settings import PROJECT_ROOT, Settings
 
@@ -72,18 +75,46 @@ def is_whole_project_build(args: Sequence[str]) -> bool:
 class BuildResult:
     verified: int | None  # approved interventions verified; None when verification did not run
     vars: dict[str, Any]
+    outcome: BuildOutcome = field(default_factory=BuildOutcome)
+
+
+class BuildFailed(DbtError):
+    """dbt failed: the message names the models that failed or were skipped (their marts are stale)."""
 
 
 def build_and_verify(args: Sequence[str], url: str, settings: Settings) -> BuildResult:
     """Run dbt; after a whole-project ``build``, recompute the intervention outcomes (Python statistics on
-    the fresh marts, with the same build vars) and rebuild the mart that reads them."""
-    from insights.verification import run_after_build
+    the fresh marts, with the same build vars) and rebuild the mart that reads them.
 
+    Builds and runs are recorded in ``app.build_runs`` (live in ``marts.rpt_build_runs``): a failed build
+    says which models it could not refresh, so stale marts never look current.
+    """
     dbt_args = with_defaults(args, settings_vars(settings))
     values = effective_vars(dbt_args, settings.dbt_project_dir)
-    run_dbt(dbt_args, url, settings)
-    if not is_whole_project_build(dbt_args):
+    whole = is_whole_project_build(dbt_args)
+    if not dbt_args or dbt_args[0] not in ("build", "run"):
+        run_dbt(dbt_args, url, settings)
         return BuildResult(None, values)
+    with warehouse_db.connect(url) as conn:
+        run_id = start_run(conn, dbt_args=dbt_args, whole_project=whole, as_of=values.get("as_of"))
+        started = datetime.now(UTC)
+        outcome = BuildOutcome()
+        try:
+            try:
+                run_dbt(dbt_args, url, settings)
+            finally:
+                outcome = read_outcome(run_results_path(settings), since=started)
+            verified = _verify(dbt_args, url, settings, values) if whole else None
+        except HeimdallError as exc:
+            finish_run(conn, run_id, outcome, error=str(exc))
+            raise BuildFailed(_failure_message(exc, outcome)) from exc
+        finish_run(conn, run_id, outcome)
+    return BuildResult(verified, values, outcome)
+
+
+def _verify(dbt_args: Sequence[str], url: str, settings: Settings, values: dict[str, Any]) -> int:
+    from insights.verification import run_after_build
+
     verified = run_after_build(
         url,
         baseline_weeks=int(values["roi_baseline_weeks"]),
@@ -94,7 +125,22 @@ def build_and_verify(args: Sequence[str], url: str, settings: Settings) -> Build
         run_dbt(
             ["build", "--select", "stg_analysis__intervention_outcomes+", *vars_args(given)], url, settings
         )
-    return BuildResult(verified, values)
+    return verified
+
+
+def _failure_message(error: Exception, outcome: BuildOutcome) -> str:
+    lines = [str(error)]
+    if outcome.failed:
+        lines.append(f"models that failed: {', '.join(sorted(outcome.failed))}")
+    if outcome.tests_failed:
+        lines.append(f"tests that failed: {', '.join(sorted(outcome.tests_failed))}")
+    if outcome.skipped:
+        lines.append(
+            f"{len(outcome.skipped)} models skipped, their marts keep the previous build's data: "
+            + ", ".join(sorted(outcome.skipped))
+        )
+    lines.append("app.build_runs / marts.rpt_build_runs record this build as failed")
+    return "\n".join(lines)
 
 
 def verification_baseline_weeks(settings: Settings) -> int:
