@@ -6,6 +6,12 @@ loads; any database error rolls the whole batch back and marks it failed; re-loa
 (upsert on ``source_id`` keeping the newest ``updated_at``). A ``webhook`` document carries fewer fields than
 the API document of the same object, so it is merged onto the stored one (top-level keys: what the webhook
 does not send keeps its API value); any other source replaces the stored document whole.
+
+Deletions are tombstones (``app.deleted_documents`` rows with ``restored_at`` null): a document whose object
+was deleted is stored again only when it is newer than the deletion (its ``updated_at`` after
+``deleted_at``), and a child document (a change history) not while its parent is deleted. A batch records
+the database session loading it, so a batch left ``running`` by a killed process is recognised
+(:func:`mark_interrupted_batches`).
 """
 
 from __future__ import annotations
@@ -61,6 +67,8 @@ class TableSpec:
     requires_parent: bool = False
     id_prefixed_by_parent: bool = False
     required_keys: tuple[str, ...] = ()
+    # the raw table of the document ``parent_id`` names, when a deletion of that parent covers this one
+    parent_table: str | None = None
 
     def key(self, record: RawRecord) -> tuple[str, str | None, datetime | None]:
         if record.problem:
@@ -93,17 +101,39 @@ TABLE_SPECS: dict[str, TableSpec] = {
     spec.table: spec
     for spec in (
         TableSpec("jira_issues", "id", ("fields.updated",), required_keys=("key", "fields")),
-        TableSpec("jira_changelogs", "id", ("created",), requires_parent=True, required_keys=("items",)),
+        TableSpec(
+            "jira_changelogs",
+            "id",
+            ("created",),
+            requires_parent=True,
+            required_keys=("items",),
+            parent_table="jira_issues",
+        ),
         TableSpec("jira_sprints", "id", required_keys=("state",)),
         TableSpec("gitlab_projects", "id", ("last_activity_at", "updated_at")),
         TableSpec("gitlab_merge_requests", "id", ("updated_at",), required_keys=("iid", "project_id")),
-        TableSpec("gitlab_mr_notes", "id", ("updated_at", "created_at"), requires_parent=True),
         TableSpec(
-            "gitlab_mr_commits", "id", ("committed_date",), requires_parent=True, id_prefixed_by_parent=True
+            "gitlab_mr_notes",
+            "id",
+            ("updated_at", "created_at"),
+            requires_parent=True,
+            parent_table="gitlab_merge_requests",
+        ),
+        TableSpec(
+            "gitlab_mr_commits",
+            "id",
+            ("committed_date",),
+            requires_parent=True,
+            id_prefixed_by_parent=True,
+            parent_table="gitlab_merge_requests",
         ),
         TableSpec("gitlab_pipelines", "id", ("updated_at", "created_at"), required_keys=("status",)),
         TableSpec(
-            "gitlab_jobs", "id", ("finished_at", "started_at", "created_at"), required_keys=("status",)
+            "gitlab_jobs",
+            "id",
+            ("finished_at", "started_at", "created_at"),
+            required_keys=("status",),
+            parent_table="gitlab_pipelines",
         ),
         TableSpec("gitlab_deployments", "id", ("updated_at", "created_at"), required_keys=("status",)),
         TableSpec(
@@ -112,11 +142,13 @@ TABLE_SPECS: dict[str, TableSpec] = {
             ("updated_at",),
             requires_parent=True,
             id_prefixed_by_parent=True,
+            parent_table="gitlab_deployments",
         ),
         TableSpec("gitlab_issues", "id", ("updated_at", "created_at"), required_keys=("iid", "project_id")),
     )
 }
 assert set(TABLE_SPECS) == set(RAW_TABLES), "every raw table needs a TableSpec"
+assert all(spec.parent_table in (None, *TABLE_SPECS) for spec in TABLE_SPECS.values())
 
 
 @dataclass
@@ -128,6 +160,8 @@ class BatchResult:
     loaded: int
     unchanged: int
     rejected: int
+    # documents not stored because their object (or its parent) was deleted after they were written
+    tombstoned: int = 0
 
 
 @dataclass
@@ -152,6 +186,10 @@ class LoadSummary:
     @property
     def rejected(self) -> int:
         return self._total("rejected")
+
+    @property
+    def tombstoned(self) -> int:
+        return self._total("tombstoned")
 
     def by_table(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -228,7 +266,9 @@ def load_batch(conn: psycopg.Connection, table: str, records: list[RawRecord], s
     spec = TABLE_SPECS[table]
     with conn.transaction():
         batch_id = conn.execute(
-            "insert into app.load_batches (source, table_name, rows_received) values (%s, %s, %s) "
+            "insert into app.load_batches (source, table_name, rows_received, backend_pid, backend_started) "
+            "values (%s, %s, %s, pg_backend_pid(), "
+            "(select backend_start from pg_stat_activity where pid = pg_backend_pid())) "
             "returning batch_id",
             (source, table, len(records)),
         ).fetchone()[0]  # type: ignore[index]
@@ -237,8 +277,9 @@ def load_batch(conn: psycopg.Connection, table: str, records: list[RawRecord], s
             result = _load_rows(conn, spec, records, source, batch_id)
             conn.execute(
                 "update app.load_batches set status = 'succeeded', rows_loaded = %s, rows_unchanged = %s, "
-                "rows_rejected = %s, finished_at = clock_timestamp() where batch_id = %s",
-                (result.loaded, result.unchanged, result.rejected, batch_id),
+                "rows_rejected = %s, rows_tombstoned = %s, finished_at = clock_timestamp() "
+                "where batch_id = %s",
+                (result.loaded, result.unchanged, result.rejected, result.tombstoned, batch_id),
             )
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}".strip()
@@ -260,7 +301,8 @@ def _load_rows(
 ) -> BatchResult:
     conn.execute(
         "create temp table if not exists _heimdall_load (seq integer, source_id text, parent_id text, "
-        "updated_at timestamptz, payload jsonb) on commit delete rows"
+        "updated_at timestamptz, payload jsonb, tombstoned boolean not null default false) "
+        "on commit delete rows"
     )
     # A caller may load several batches inside one transaction of its own (a connector commits a page of
     # documents with its watermark): the rows of the previous batch are still here then.
@@ -282,11 +324,13 @@ def _load_rows(
                 "values (%s, %s, %s, %s, %s, %s)",
                 [(batch_id, source, spec.table, reason, doc, origin) for reason, doc, origin in rejected],
             )
+    tombstoned = _apply_tombstones(conn, spec)
     upsert = sql.SQL(
         """
         insert into raw.{table} as t (source_id, parent_id, updated_at, payload, source, batch_id)
         select distinct on (source_id) source_id, parent_id, updated_at, payload, %(source)s, %(batch_id)s
         from _heimdall_load
+        where not tombstoned
         order by source_id, updated_at desc nulls first, seq desc
         on conflict (source_id) do update set
             parent_id = coalesce(excluded.parent_id, t.parent_id),
@@ -312,9 +356,78 @@ def _load_rows(
         table=spec.table,
         received=len(records),
         loaded=loaded,
-        unchanged=accepted - loaded,
+        unchanged=accepted - loaded - tombstoned,
         rejected=len(rejected),
+        tombstoned=tombstoned,
     )
+
+
+def _apply_tombstones(conn: psycopg.Connection, spec: TableSpec) -> int:
+    """Respect deletions for the documents in ``_heimdall_load``. A tombstone is an ``app.deleted_documents``
+    row with ``restored_at`` null and no ``parent_table`` (deleted in its own right). A document newer than
+    its deletion restores it: the tombstone, and the children archived with it, get ``restored_at``. Every
+    other document whose object, or whose parent (``spec.parent_table``), has a tombstone is flagged
+    ``tombstoned`` and not stored. Returns how many documents were flagged."""
+    params = {"table": spec.table, "parent_table": spec.parent_table}
+    conn.execute(
+        """
+        with newest as (
+            select source_id, max(updated_at) as updated_at from _heimdall_load group by source_id
+        ), restored as (
+            update app.deleted_documents d set restored_at = clock_timestamp()
+            from newest l
+            where d.table_name = %(table)s and d.source_id = l.source_id
+              and d.restored_at is null and d.parent_table is null
+              and l.updated_at > d.deleted_at
+            returning d.source_id
+        )
+        update app.deleted_documents c set restored_at = clock_timestamp()
+        from restored r
+        where c.parent_table = %(table)s and c.parent_id = r.source_id and c.restored_at is null
+        """,
+        params,
+    )
+    cur = conn.execute(
+        """
+        update _heimdall_load l set tombstoned = true
+        where exists (
+                select 1 from app.deleted_documents d
+                where d.table_name = %(table)s and d.source_id = l.source_id
+                  and d.restored_at is null and d.parent_table is null
+            )
+           or exists (
+                select 1 from app.deleted_documents d
+                where d.table_name = %(parent_table)s and d.source_id = l.parent_id
+                  and d.restored_at is null and d.parent_table is null
+            )
+        """,
+        params,
+    )
+    return cur.rowcount
+
+
+def mark_interrupted_batches(conn: psycopg.Connection) -> list[tuple[int, str, str]]:
+    """Batches still ``running`` whose database session no longer exists (the loading process was killed or
+    lost its connection; their rows were rolled back) become ``interrupted``. A batch whose session is alive
+    is in progress and left alone. Returns (batch_id, source, table) of the batches marked."""
+    rows = conn.execute(
+        """
+        update app.load_batches b set
+            status = 'interrupted',
+            finished_at = clock_timestamp(),
+            error = 'interrupted: the database session loading this batch ended before it finished '
+                || '(process killed or connection lost); none of its documents were stored'
+        where b.status = 'running'
+          and not exists (
+              select 1 from pg_stat_activity a
+              where a.pid = b.backend_pid
+                and (a.backend_start = b.backend_started
+                     or a.backend_start is null or b.backend_started is null)
+          )
+        returning b.batch_id, b.source, b.table_name
+        """
+    ).fetchall()
+    return [(int(batch_id), str(source), str(table)) for batch_id, source, table in rows]
 
 
 def _chunks(records: Iterable[RawRecord], batch_size: int) -> Iterator[tuple[str, list[RawRecord]]]:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -29,6 +30,15 @@ def _run(which: str, full: bool, since: Optional[str]) -> None:
     from warehouse.migrate import migrate
     from warehouse.settings import get_settings
 
+    if full and since:
+        # --full is the complete listing that deletion detection needs; --since bounds the listing, and
+        # everything it leaves out would look deleted
+        raise UsageError(
+            "--full and --since cannot be combined: --full lists everything to find what was deleted at the "
+            "source, --since lists only what changed since a date (everything older would look deleted). "
+            "Use --since DATE to refetch what changed since then, or --full alone for a complete listing "
+            "with deletion detection."
+        )
     settings = get_settings()
     start = parse_moment(since, "--since") if since else None
     names: tuple[str, ...] = ("jira", "gitlab") if which == "all" else (which,)
@@ -81,13 +91,17 @@ def _run(which: str, full: bool, since: Optional[str]) -> None:
     console.print(table)
     if total.rejected:
         console.print("[yellow]rejected documents are kept in app.dead_letters with the reason[/]")
+    for note in total.notes[:20]:
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+    if len(total.notes) > 20:
+        console.print(f"[yellow]... and {len(total.notes) - 20} more notes[/]")
 
 
 def _connector(name: str, settings):  # type: ignore[no-untyped-def]
     if name == "jira":
         from connectors.jira import JiraConnector
 
-        return JiraConnector(settings.jira, settings.connectors)
+        return JiraConnector(settings.jira, settings.connectors, dbt_project_dir=settings.dbt_project_dir)
     from connectors.gitlab import GitlabConnector
 
     return GitlabConnector(settings.gitlab, settings.connectors)

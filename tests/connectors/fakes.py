@@ -137,10 +137,22 @@ def _jira_time(value: str) -> datetime:
     return datetime.fromisoformat(re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", value))
 
 
+_JIRA_NOT_FOUND = {"errorMessages": ["Issue does not exist or you do not have permission to see it."]}
+
+
 class FakeJira(FakeServer):
     """Jira Cloud REST v3 + agile 1.0, enough for the connector: /myself, /search/jql (nextPageToken, JQL
     ``project = "X" AND updated >= "yyyy/MM/dd HH:mm"`` read in the user's time zone, ORDER BY updated ASC),
-    /issue/{key}/changelog (startAt/isLast) and /board/{id}/sprint (startAt/isLast). Basic auth."""
+    /issue/{key}/changelog (startAt/isLast), GET /issue/{idOrKey}, POST /changelog/bulkfetch (up to 1,000
+    issue ids/keys, histories sorted by created then issue id, ``nextPageToken`` paging, the shape of
+    ../shared/specimens/jira-openapi/platform_v3_changelog_bulkfetch_POST_200.json) and
+    /board/{id}/sprint (startAt/isLast). Basic auth.
+
+    Search page tokens are offsets into the current result, so an issue deleted or updated while a listing is
+    read shifts the later pages (the worst case a connector must survive).
+    ``bulk_status`` makes bulkfetch answer that status (an instance without the endpoint: 404/405/501);
+    ``bulk_created_epoch`` serves ``created`` as epoch milliseconds, as the OpenAPI example does;
+    ``bulk_hook(ids)`` runs before a bulkfetch page is answered (e.g. to delete an issue mid-sync)."""
 
     def __init__(
         self,
@@ -160,6 +172,11 @@ class FakeJira(FakeServer):
         self.time_zone = time_zone
         self.token_generation = 0
         self.page_hook: Callable[[int], None] | None = None
+        self.bulk_status: int | None = None
+        self.bulk_page_cap = 1000
+        self.bulk_created_epoch = False
+        self.bulk_bodies: list[dict[str, Any]] = []
+        self.bulk_hook: Callable[[list[str]], None] | None = None
 
     def authorized(self, headers: Any) -> bool:
         return headers.get("Authorization") == f"Basic {self.credentials}"
@@ -167,22 +184,74 @@ class FakeJira(FakeServer):
     def expire_tokens(self) -> None:
         self.token_generation += 1
 
+    def delete_issue(self, issue_id: str) -> None:
+        """The issue (and its change history) is gone at the source."""
+        self.issues.pop(str(issue_id), None)
+        self.changelogs.pop(str(issue_id), None)
+
+    def find_issue(self, id_or_key: str) -> dict[str, Any] | None:
+        issue = self.issues.get(id_or_key)
+        if issue is None:
+            issue = next((i for i in list(self.issues.values()) if i["key"] == id_or_key), None)
+        return issue
+
     def route(self, method: str, path: str, query: dict[str, str], body: Any) -> Response:
         if path == "/rest/api/3/myself":
             return 200, {}, {"accountId": "abc", "displayName": "Heimdall Bot", "timeZone": self.time_zone}
         if path == "/rest/api/3/search/jql":
             return self._search(query)
+        if path == "/rest/api/3/changelog/bulkfetch" and method == "POST":
+            return self._bulk_changelogs(body or {})
         match = re.fullmatch(r"/rest/api/3/issue/([^/]+)/changelog", path)
         if match:
-            issue = next((i for i in self.issues.values() if i["key"] == match.group(1)), None)
+            issue = self.find_issue(match.group(1))
             if issue is None:
-                return 404, {}, {"errorMessages": ["Issue does not exist"]}
+                return 404, {}, _JIRA_NOT_FOUND
             values = self.changelogs.get(str(issue["id"]), [])
             return 200, {}, self._offset_page(values, query, 100)
+        match = re.fullmatch(r"/rest/api/3/issue/([^/]+)", path)
+        if match:
+            issue = self.find_issue(match.group(1))
+            return (200, {}, issue) if issue is not None else (404, {}, _JIRA_NOT_FOUND)
         match = re.fullmatch(r"/rest/agile/1.0/board/([^/]+)/sprint", path)
         if match:
             return 200, {}, self._offset_page(self.sprints.get(match.group(1), []), query, 50)
         return 404, {}, {"errorMessages": [f"no route {path}"]}
+
+    def _bulk_changelogs(self, body: dict[str, Any]) -> Response:
+        wanted = [str(value) for value in body.get("issueIdsOrKeys") or []]
+        if not wanted or len(wanted) > 1000:
+            return 400, {}, {"errorMessages": ["Provide between 1 and 1000 issue ids or keys."]}
+        if self.bulk_status is not None:
+            return self.bulk_status, {}, {"errorMessages": ["Not available"]}
+        if self.bulk_hook:
+            self.bulk_hook(wanted)
+        issues = {str(issue["id"]) for key in wanted if (issue := self.find_issue(key)) is not None}
+        histories = [
+            (_jira_time(history["created"]), int(issue_id), issue_id, history)
+            for issue_id in issues
+            for history in self.changelogs.get(issue_id, [])
+        ]
+        histories.sort(key=lambda entry: (entry[0], entry[1], int(entry[3]["id"])))
+        size = max(1, min(int(body.get("maxResults") or 1000), self.bulk_page_cap))
+        token = body.get("nextPageToken")
+        offset = int(str(token).removeprefix("bulk-")) if token else 0
+        chunk = histories[offset : offset + size]
+        logs: list[dict[str, Any]] = []
+        for _, _, issue_id, history in chunk:
+            served = dict(history)
+            if self.bulk_created_epoch:
+                served["created"] = int(_jira_time(history["created"]).timestamp() * 1000)
+            if logs and logs[-1]["issueId"] == issue_id:
+                logs[-1]["changeHistories"].append(served)
+            else:
+                logs.append({"issueId": issue_id, "changeHistories": [served]})
+        page: dict[str, Any] = {"issueChangeLogs": logs}
+        if offset + size < len(histories):
+            page["nextPageToken"] = f"bulk-{offset + size}"
+        with self.lock:
+            self.bulk_bodies.append(body)
+        return 200, {}, page
 
     @staticmethod
     def _offset_page(values: list[Any], query: dict[str, str], default: int) -> dict[str, Any]:
@@ -212,7 +281,9 @@ class FakeJira(FakeServer):
             and (floor is None or _jira_time(issue["fields"]["updated"]) >= floor)
         ]
         matches.sort(key=lambda issue: (_jira_time(issue["fields"]["updated"]), int(issue["id"])))
-        size = min(int(query.get("maxResults", 50)), 100)
+        # Jira returns up to 5,000 issues a page when only ids or keys are asked for, 100 otherwise
+        cap = 5000 if query.get("fields") in ("id", "key") else 100
+        size = min(int(query.get("maxResults", 50)), cap)
         offset = 0
         if "nextPageToken" in query:
             generation, _, position = query["nextPageToken"].partition(":")
@@ -261,13 +332,112 @@ def jira_fixture(seed: int = 3) -> tuple[list[dict[str, Any]], dict[str, list[di
     )
 
 
+def jira_scaled_fixture(
+    count: int, seed: int = 3
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]], dict]:
+    """A PAY project of ``count`` issues (a realistic size for request counts): the small fixture's PAY
+    issues repeated with new ids, keys and history ids, each copy one minute later than the one before."""
+    import copy
+    from datetime import timedelta
+
+    issues, changelogs, sprints = jira_fixture(seed)
+    base = [issue for issue in issues if issue["fields"]["project"]["key"] == "PAY"]
+    out_issues: list[dict[str, Any]] = []
+    out_logs: dict[str, list[dict[str, Any]]] = {}
+
+    def shifted(value: str | None, minutes: int) -> str | None:
+        if not value:
+            return value
+        moved = _jira_time(value) + timedelta(minutes=minutes)
+        return moved.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moved.microsecond // 1000:03d}" + value[-5:]
+
+    for index in range(count):
+        copy_no, original = divmod(index, len(base))
+        issue = copy.deepcopy(base[original])
+        old_id = str(issue["id"])
+        new_id = str(100000 + index)
+        issue["id"] = new_id
+        issue["key"] = f"PAY-{index + 1}"
+        issue["self"] = re.sub(r"/\d+$", f"/{new_id}", str(issue.get("self", "")))
+        issue["fields"]["updated"] = shifted(issue["fields"]["updated"], copy_no)
+        out_issues.append(issue)
+        histories = []
+        for number, history in enumerate(changelogs.get(old_id, [])):
+            clone = copy.deepcopy(history)
+            clone["id"] = str(50_000_000 + index * 100 + number)
+            clone["created"] = shifted(clone["created"], copy_no)
+            histories.append(clone)
+        out_logs[new_id] = histories
+    return out_issues, out_logs, sprints
+
+
 def _gl_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+class InvalidCursor(Exception):
+    """A GraphQL ``after`` cursor that the connection it was sent to did not mint."""
+
+    def __init__(self, path: list[str]) -> None:
+        super().__init__("Please provide a valid cursor")
+        self.path = path
+
+
+# GraphQL connections and their cursors, as GitLab mints them: keyset connections encode their ordering
+# columns as base64 JSON ({"updated_at": ..., "id": ...}); array connections (MR commits) encode the
+# offset as base64 text. GitLab refuses a cursor whose keys are not its own ("Please provide a valid
+# cursor"), so the cursor of one connection cannot page another.
+CURSOR_KEYS: dict[str, tuple[str, ...]] = {
+    "mergeRequests": ("updated_at", "id"),
+    "notes": ("created_at", "id"),
+    "labels": ("title",),
+    "reviewers": ("id",),
+}
+NESTED_CONNECTIONS = ("notes", "commits", "labels", "reviewers")
+_CONNECTION_FIELD = re.compile(r"\b(mergeRequests|notes|commits|labels|reviewers)\s*(?:\(([^)]*)\))?\s*\{")
+_ARGUMENT = re.compile(r"(\w+)\s*:\s*(\$\w+|-?\d+|\"[^\"]*\"|\w+)")
+GRAPHQL_MAX_PAGE = 100  # GitLab's max_page_size; also the default page size of a connection
+
+
+def _encode_cursor(value: Any) -> str:
+    return base64.b64encode(json.dumps(value).encode()).decode()
+
+
+def _encode_cursor_text(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _decode_cursor_text(cursor: Any) -> str:
+    try:
+        return base64.b64decode(str(cursor).encode(), validate=True).decode()
+    except ValueError:
+        return ""
+
+
+def _decode_cursor(cursor: Any) -> Any:
+    try:
+        return json.loads(base64.b64decode(str(cursor).encode(), validate=True))
+    except ValueError:
+        return None
+
+
 class FakeGitlab(FakeServer):
-    """GitLab REST v4 + GraphQL, enough for the connector, serving generator documents. Bearer auth;
-    REST pages of ``per_page`` with ``x-next-page``; jobs only include retried attempts when asked."""
+    """GitLab REST v4 + GraphQL, enough for the connector, serving generator documents. Bearer auth.
+
+    Modelled on GitLab's documented behaviour:
+    * REST lists: offset pages (``page``, ``per_page`` <= 100, ``x-next-page``) computed at request time
+      from the current data, so an update between two page requests shifts the items after it;
+      ``updated_after`` / ``updated_before`` filters; ``order_by`` (``id`` or ``updated_at``, default ``id``)
+      and ``sort`` (default ``desc``). The pipeline list returns GitLab's basic pipeline fields only.
+    * A deleted pipeline or deployment answers 404 (detail, jobs, merge requests).
+    * Jobs only include retried attempts when asked (``include_retried=true``).
+    * GraphQL: each connection the query names (``mergeRequests``; per MR ``notes``, ``commits``,
+      ``labels``, ``reviewers``) pages with its own cursor kind (``first`` <= 100, ``after``); a cursor of
+      another connection is refused with "Please provide a valid cursor". ``mergeRequests`` is keyset-paged
+      on (updated_at, id), so updates during paging never skip an MR. An unknown MR iid is ``null``.
+    * ``before_hooks`` may answer a request instead of the fake (an outage); ``after_hooks`` run after each
+      answer (a concurrent update between two requests). Both get (method, path, query).
+    """
 
     def __init__(self, docs: dict[str, list], *, token: str = "glpat-test") -> None:
         super().__init__()
@@ -291,6 +461,9 @@ class FakeGitlab(FakeServer):
             self.deployment_mrs.setdefault(int(parent), []).append(doc)
         self.issues = {doc["id"]: doc for doc, _ in docs.get("gitlab_issues", [])}
         self.graphql_variables: list[dict[str, Any]] = []
+        self.before_hooks: list[Callable[[str, str, dict[str, str]], Response | None]] = []
+        self.after_hooks: list[Callable[[str, str, dict[str, str]], None]] = []
+        self.data_lock = threading.RLock()  # the data changes between requests, never during one
 
     def authorized(self, headers: Any) -> bool:
         return headers.get("Authorization") == f"Bearer {self.token}"
@@ -304,12 +477,37 @@ class FakeGitlab(FakeServer):
         return 200, headers, chunk
 
     @staticmethod
-    def _since(items: list[dict], query: dict[str, str]) -> list[dict]:
-        floor = query.get("updated_after")
-        kept = [item for item in items if floor is None or _gl_time(item["updated_at"]) >= _gl_time(floor)]
-        return sorted(kept, key=lambda item: (item["updated_at"], item["id"]))
+    def _listed(items: list[dict], query: dict[str, str]) -> list[dict]:
+        """Filter by ``updated_after`` (inclusive) / ``updated_before`` and order as asked."""
+        after, before = query.get("updated_after"), query.get("updated_before")
+        kept = [
+            item
+            for item in items
+            if (after is None or _gl_time(item["updated_at"]) >= _gl_time(after))
+            and (before is None or _gl_time(item["updated_at"]) <= _gl_time(before))
+        ]
+        if query.get("order_by") == "updated_at":
+            return sorted(
+                kept,
+                key=lambda item: (_gl_time(item["updated_at"]), item["id"]),
+                reverse=query.get("sort", "desc") == "desc",
+            )
+        return sorted(kept, key=lambda item: item["id"], reverse=query.get("sort", "desc") == "desc")
 
     def route(self, method: str, path: str, query: dict[str, str], body: Any) -> Response:
+        with self.data_lock:
+            for before in list(self.before_hooks):
+                answer = before(method, path, query)
+                if answer is not None:
+                    return answer
+            status, headers, payload = self._route(method, path, query, body)
+            # the answer is what the data was when asked: later changes (hooks, tests) must not reach it
+            response: Response = (status, headers, json.loads(json.dumps(payload)))
+            for after in list(self.after_hooks):
+                after(method, path, query)
+            return response
+
+    def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> Response:
         if path == "/api/graphql":
             return self._graphql(body)
         if path == "/api/v4/user":
@@ -324,17 +522,18 @@ class FakeGitlab(FakeServer):
         match = re.fullmatch(r"/api/v4/projects/(\d+)/pipelines", path)
         if match:
             mine = [p for p in self.pipelines.values() if p["project_id"] == int(match.group(1))]
-            listed = [
-                {k: p[k] for k in ("id", "iid", "project_id", "sha", "ref", "status", "updated_at")}
-                for p in mine
-            ]
-            return self._page(self._since(listed, query), query)
+            basic = ("id", "iid", "project_id", "sha", "ref", "status", "source", "created_at", "updated_at")
+            listed = [{**{k: p.get(k) for k in basic}, "web_url": p.get("web_url")} for p in mine]
+            return self._page(self._listed(listed, query), query)
         match = re.fullmatch(r"/api/v4/projects/(\d+)/pipelines/(\d+)", path)
         if match:
-            return 200, {}, self.pipelines[int(match.group(2))]
+            pipeline = self.pipelines.get(int(match.group(2)))
+            return (200, {}, pipeline) if pipeline else (404, {}, {"message": "404 Not found"})
         match = re.fullmatch(r"/api/v4/projects/(\d+)/pipelines/(\d+)/jobs", path)
         if match:
-            jobs = self.jobs.get(int(match.group(2)), [])
+            if int(match.group(2)) not in self.pipelines:
+                return 404, {}, {"message": "404 Not found"}
+            jobs = sorted(self.jobs.get(int(match.group(2)), []), key=lambda job: job["id"])
             if query.get("include_retried") != "true":
                 jobs = [job for job in jobs if not job.get("retried")]
             return self._page(jobs, query)
@@ -342,31 +541,132 @@ class FakeGitlab(FakeServer):
         if match:
             pid = int(match.group(1))
             mine = [d for i, d in self.deployments.items() if self.deployment_project[i] == pid]
-            return self._page(self._since(mine, query), query)
+            return self._page(self._listed(mine, query), query)
+        match = re.fullmatch(r"/api/v4/projects/(\d+)/deployments/(\d+)", path)
+        if match:
+            deployment = self.deployments.get(int(match.group(2)))
+            return (200, {}, deployment) if deployment else (404, {}, {"message": "404 Not found"})
         match = re.fullmatch(r"/api/v4/projects/(\d+)/issues", path)
         if match:
             mine = [i for i in self.issues.values() if i["project_id"] == int(match.group(1))]
             if query.get("issue_type"):
                 mine = [i for i in mine if i["issue_type"] == query["issue_type"]]
-            return self._page(self._since(mine, query), query)
+            return self._page(self._listed(mine, query), query)
+        match = re.fullmatch(r"/api/v4/projects/(\d+)/issues/(\d+)", path)
+        if match:
+            issue = next(
+                (
+                    i
+                    for i in self.issues.values()
+                    if i["project_id"] == int(match.group(1)) and i["iid"] == int(match.group(2))
+                ),
+                None,
+            )
+            return (200, {}, issue) if issue else (404, {}, {"message": "404 Issue Not Found"})
+        match = re.fullmatch(r"/api/v4/projects/(\d+)/merge_requests/(\d+)", path)
+        if match:
+            mr = next(
+                (
+                    m
+                    for m in self.mrs.values()
+                    if m["project_id"] == int(match.group(1)) and m["iid"] == int(match.group(2))
+                ),
+                None,
+            )
+            return (200, {}, mr) if mr else (404, {}, {"message": "404 Not found"})
         match = re.fullmatch(r"/api/v4/projects/(\d+)/deployments/(\d+)/merge_requests", path)
         if match:
+            if int(match.group(2)) not in self.deployments:
+                return 404, {}, {"message": "404 Not found"}
             return self._page(self.deployment_mrs.get(int(match.group(2)), []), query)
         return 404, {}, {"message": f"404 no route {path}"}
 
-    # GraphQL: the nodes of the connector's two queries, built from the REST documents
+    # GraphQL: the nodes of the connector's queries, built from the REST documents
     @staticmethod
     def _user(user: dict | None) -> dict | None:
         if not user:
             return None
         return {"id": f"gid://gitlab/User/{user['id']}", "username": user["username"], "name": user["name"]}
 
-    def _connection(self, items: list[dict], first: int, after: str | None, node) -> dict:  # type: ignore[no-untyped-def]
-        start = int(after) if after else 0
-        chunk = items[start : start + first]
-        has_next = start + first < len(items)
+    @staticmethod
+    def _arguments(text: str | None, variables: dict[str, Any]) -> dict[str, Any]:
+        arguments: dict[str, Any] = {}
+        for name, raw in _ARGUMENT.findall(text or ""):
+            if raw.startswith("$"):
+                arguments[name] = variables.get(raw[1:])
+            elif raw.startswith('"'):
+                arguments[name] = raw[1:-1]
+            elif raw.lstrip("-").isdigit():
+                arguments[name] = int(raw)
+            else:
+                arguments[name] = raw
+        return arguments
+
+    @staticmethod
+    def _order(name: str, item: Any) -> tuple:
+        if name == "mergeRequests":
+            return (_gl_time(item["updated_at"]), int(item["id"]))
+        if name == "notes":
+            return (_gl_time(item["created_at"]), int(item["id"]))
+        if name == "labels":
+            return (str(item),)
+        return (int(item["id"]),)
+
+    def _connection(
+        self,
+        name: str,
+        items: list[Any],
+        arguments: dict[str, Any],
+        node: Callable[[Any], Any],
+        path: list[str],
+    ) -> dict[str, Any]:
+        first = min(int(arguments.get("first") or GRAPHQL_MAX_PAGE), GRAPHQL_MAX_PAGE)
+        after = arguments.get("after")
+        if name == "commits":  # an array connection: the cursor is the offset
+            start = 0
+            if after is not None:
+                offset = _decode_cursor_text(after)
+                if not offset.isdigit():
+                    raise InvalidCursor([*path, name])
+                start = int(offset)
+            chunk = items[start : start + first]
+            end = _encode_cursor_text(str(start + len(chunk))) if chunk else None
+            has_next = start + first < len(items)
+        else:
+            keys = CURSOR_KEYS[name]
+            ordered = sorted(items, key=lambda item: self._order(name, item))
+            start = 0
+            if after is not None:
+                decoded = _decode_cursor(after)
+                if not isinstance(decoded, dict) or set(decoded) != set(keys):
+                    raise InvalidCursor([*path, name])
+                try:
+                    position = tuple(
+                        int(decoded[k])
+                        if k == "id"
+                        else _gl_time(decoded[k])
+                        if k.endswith("_at")
+                        else decoded[k]
+                        for k in keys
+                    )
+                except (TypeError, ValueError):
+                    raise InvalidCursor([*path, name]) from None
+                start = next(
+                    (i for i, item in enumerate(ordered) if self._order(name, item) > position), len(ordered)
+                )
+            chunk = ordered[start : start + first]
+            has_next = start + first < len(ordered)
+            end = None
+            if chunk:
+                last = self._order(name, chunk[-1])
+                end = _encode_cursor(
+                    {
+                        k: (v.isoformat() if isinstance(v, datetime) else str(v))
+                        for k, v in zip(keys, last, strict=True)
+                    }
+                )
         return {
-            "pageInfo": {"endCursor": str(start + first) if has_next else None, "hasNextPage": has_next},
+            "pageInfo": {"endCursor": end, "hasNextPage": has_next},
             "nodes": [node(item) for item in chunk],
         }
 
@@ -393,10 +693,20 @@ class FakeGitlab(FakeServer):
             "authorEmail": commit["author_email"],
         }
 
-    def _mr_node(self, mr: dict, nested: int) -> dict:
-        notes = sorted(self.notes.get(mr["id"], []), key=lambda n: n["id"])
-        commits = self.commits.get(mr["id"], [])
+    def _nested(self, mr: dict, asked: dict[str, dict[str, Any]], path: list[str]) -> dict[str, Any]:
+        sources: dict[str, tuple[list[Any], Callable[[Any], Any]]] = {
+            "notes": (self.notes.get(mr["id"], []), self._note_node),
+            "commits": (self.commits.get(mr["id"], []), self._commit_node),
+            "labels": (list(mr.get("labels") or []), lambda title: {"title": title}),
+            "reviewers": (list(mr.get("reviewers") or []), self._user),
+        }
         return {
+            name: self._connection(name, sources[name][0], arguments, sources[name][1], path)
+            for name, arguments in asked.items()
+        }
+
+    def _mr_node(self, mr: dict, asked: dict[str, dict[str, Any]]) -> dict:
+        node = {
             "id": f"gid://gitlab/MergeRequest/{mr['id']}",
             "iid": str(mr["iid"]),
             "title": mr["title"],
@@ -420,11 +730,8 @@ class FakeGitlab(FakeServer):
                 "fileCount": mr["diff_stats"]["file_count"],
             },
             "headPipeline": self._head_pipeline(mr),
-            "labels": {"nodes": [{"title": label} for label in mr["labels"]]},
-            "reviewers": {"nodes": [self._user(user) for user in mr["reviewers"]]},
-            "notes": self._connection(notes, nested, None, self._note_node),
-            "commits": self._connection(commits, nested, None, self._commit_node),
         }
+        return {**node, **self._nested(mr, asked, ["project", "mergeRequests", "nodes"])}
 
     def _head_pipeline(self, mr: dict) -> dict | None:
         ref = f"refs/merge-requests/{mr['iid']}/head"
@@ -443,40 +750,49 @@ class FakeGitlab(FakeServer):
     def _graphql(self, body: dict) -> Response:
         variables = body.get("variables") or {}
         self.graphql_variables.append(variables)
+        query = str(body.get("query") or "")
         project = next(p for p in self.projects.values() if p["path_with_namespace"] == variables["fullPath"])
-        nested = int(variables.get("nested", 100))
-        if "mergeRequests(" in body["query"]:
-            since = {"updated_after": variables["updatedAfter"]} if variables.get("updatedAfter") else {}
-            mrs = self._since([m for m in self.mrs.values() if m["project_id"] == project["id"]], since)
-            first = min(int(variables["first"]), 100)
-            connection = self._connection(
-                mrs, first, variables.get("after"), lambda m: self._mr_node(m, nested)
+        fields = {name: self._arguments(args, variables) for name, args in _CONNECTION_FIELD.findall(query)}
+        asked = {name: fields[name] for name in NESTED_CONNECTIONS if name in fields}
+        try:
+            if "mergeRequests" in fields:
+                arguments = fields["mergeRequests"]
+                since = {"updated_after": arguments["updatedAfter"]} if arguments.get("updatedAfter") else {}
+                mrs = self._listed([m for m in self.mrs.values() if m["project_id"] == project["id"]], since)
+                connection = self._connection(
+                    "mergeRequests", mrs, arguments, lambda m: self._mr_node(m, asked), ["project"]
+                )
+                gid = f"gid://gitlab/Project/{project['id']}"
+                return 200, {}, {"data": {"project": {"id": gid, "mergeRequests": connection}}}
+            iid = re.search(r"mergeRequest\(\s*iid:\s*(\$\w+|\"[^\"]*\")\s*\)", query)
+            wanted = self._arguments(f"iid: {iid.group(1)}", variables)["iid"] if iid else None
+            mr = next(
+                (
+                    m
+                    for m in self.mrs.values()
+                    if m["project_id"] == project["id"] and str(m["iid"]) == str(wanted)
+                ),
+                None,
             )
-            gid = f"gid://gitlab/Project/{project['id']}"
-            return 200, {}, {"data": {"project": {"id": gid, "mergeRequests": connection}}}
-        mr = next(
-            m
-            for m in self.mrs.values()
-            if m["project_id"] == project["id"] and str(m["iid"]) == variables["iid"]
-        )
-        notes = sorted(self.notes.get(mr["id"], []), key=lambda n: n["id"])
-        data = {
-            "notes": self._connection(notes, nested, variables.get("after"), self._note_node),
-            "commits": self._connection(
-                self.commits.get(mr["id"], []), nested, variables.get("after"), self._commit_node
-            ),
-        }
-        return 200, {}, {"data": {"project": {"mergeRequest": data}}}
+            data = None if mr is None else self._nested(mr, asked, ["project", "mergeRequest"])
+            return 200, {}, {"data": {"project": {"mergeRequest": data}}}
+        except InvalidCursor as exc:
+            error = {"message": str(exc), "locations": [{"line": 1, "column": 1}], "path": exc.path}
+            return 200, {}, {"data": {"project": None}, "errors": [error]}
 
 
-def gitlab_fixture(seed: int = 3) -> dict[str, list]:
-    """One small generated GitLab group (team Payments): the newest version of every document, once."""
+def gitlab_fixture(seed: int = 3, *, engineers: int = 3, weeks: int = 3) -> dict[str, list]:
+    """One generated GitLab group (team Payments): the newest version of every document, once. The default
+    is small; ``engineers=8, weeks=26`` gives a realistically sized group (three projects, ~360 MRs,
+    ~1,100 pipelines, ~3,000 jobs, ~490 deployments)."""
     from datetime import date
 
     from generator import GeneratorOptions, generate
 
     run = generate(
-        GeneratorOptions(seed=seed, scale="small", teams=1, engineers=3, weeks=3, as_of=date(2026, 1, 9))
+        GeneratorOptions(
+            seed=seed, scale="small", teams=1, engineers=engineers, weeks=weeks, as_of=date(2026, 1, 9)
+        )
     )
     newest: dict[tuple[str, str], tuple[dict, str | None]] = {}
     from warehouse.loader import TABLE_SPECS

@@ -21,6 +21,8 @@ import uvicorn
 
 from connectors.webhooks.app import create_app
 from connectors.webhooks.verify import sign_standard_webhook
+from tests.support import upstream_of
+from warehouse.dbt_vars import vars_args
 from warehouse.records import RawRecord
 from warehouse.settings import PROJECT_ROOT, ConnectorSettings, GitlabSettings, JiraSettings, Settings
 
@@ -276,7 +278,9 @@ def test_jira_signed_deliveries_flow_into_the_marts(server, specimens, dbt, quer
         ),
     )
     assert load_first.status_code == 202
-    build = ("build", "--vars", '{"as_of": "2019-03-01T00:00:00+00:00"}')
+    # only the marts read below and their upstream (with their data and unit tests)
+    marts = ("fct_issue_status_intervals", "fct_issue_lifecycle", "fct_merge_requests")
+    build = ("build", *upstream_of(*marts), *vars_args(as_of="2019-03-01T00:00:00+00:00"))
     dbt(*build)
     in_intervals = "select count(*) as n from marts.fct_issue_status_intervals where issue_id = %s"
     assert _count(query, in_intervals, idt["id"]) > 0
