@@ -34,7 +34,7 @@ lint-python: setup
 
 # sqlfluff on the SQL dbt really compiles.
 lint-sql: setup
-	$(BIN)/python -m heimdall lint-sql
+	$(BIN)/python -m heimdall.lint_sql
 
 build: setup
 	$(BIN)/heimdall build

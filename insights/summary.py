@@ -8,82 +8,6 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-# Each headline: (label, unit, SQL returning one value). Windows are the 28 days up to the latest
-# completion in the data, so a demo generated "as of" some date reads the same whenever it is run.
-HEADLINE_WINDOW = """
-    with bounds as (
-        select max(done_at) as window_end, max(done_at) - interval '28 days' as window_start
-        from marts.fct_issue_lifecycle
-    ),
-    recent_done as (
-        select l.*
-        from marts.fct_issue_lifecycle as l
-        cross join bounds as b
-        where l.current_status_category = 'done'
-          and l.done_at > b.window_start
-          and l.done_at <= b.window_end
-    )
-"""
-
-HEADLINES: tuple[tuple[str, str, str], ...] = (
-    (
-        "Throughput",
-        "issues done / week (last 4 weeks)",
-        HEADLINE_WINDOW + "select round(count(*) / 4.0, 1) from recent_done",
-    ),
-    (
-        "Cycle time p50",
-        "days (first start → last done, last 4 weeks)",
-        HEADLINE_WINDOW
-        + "select round((percentile_cont(0.5) within group (order by cycle_time_hours) / 24)::numeric, 1) "
-        "from recent_done",
-    ),
-    (
-        "WIP now",
-        "issues in progress / review / waiting / blocked",
-        "select count(*) from marts.fct_wip_current",
-    ),
-    (
-        "Blocked share",
-        "% of cycle time spent blocked (last 4 weeks)",
-        HEADLINE_WINDOW
-        + "select round((100 * sum(blocked_hours) / nullif(sum(cycle_time_hours), 0))::numeric, 1) "
-        "from recent_done",
-    ),
-    (
-        "Flow efficiency",
-        "% of cycle time actively worked, median (last 4 weeks)",
-        HEADLINE_WINDOW
-        + "select round((100 * percentile_cont(0.5) within group (order by flow_efficiency))::numeric, 1) "
-        "from recent_done where flow_efficiency is not null",
-    ),
-    (
-        "Review pickup p50",
-        "working hours, MR ready → first review (last 4 weeks, bots excluded)",
-        HEADLINE_WINDOW + "select round(percentile_cont(0.5) within group "
-        "(order by m.review_pickup_working_hours)::numeric, 1) "
-        "from marts.fct_merge_requests as m cross join bounds as b "
-        "where not m.is_bot_author and m.ready_at > b.window_start and m.ready_at <= b.window_end",
-    ),
-    (
-        "Deployments",
-        "successful production deployments / week (last 4 weeks)",
-        HEADLINE_WINDOW + "select round(count(distinct coalesce(d.pipeline_id, d.deployment_id)) / 4.0, 1) "
-        "from marts.fct_deployments as d cross join bounds as b "
-        "where d.is_production and d.is_successful and d.deployed_at > b.window_start "
-        "and d.deployed_at <= b.window_end",
-    ),
-    (
-        "Change failure rate",
-        "% of production deployments followed by an attributed incident (last 4 weeks)",
-        HEADLINE_WINDOW
-        + "select round((100.0 * count(*) filter (where d.has_incident) / nullif(count(*), 0))::numeric, 1) "
-        "from marts.fct_deployments as d cross join bounds as b "
-        "where d.is_production and d.is_successful and d.deployed_at > b.window_start "
-        "and d.deployed_at <= b.window_end",
-    ),
-)
-
 
 def mart_row_counts(conn: psycopg.Connection) -> list[tuple[str, int]]:
     names = conn.execute(
@@ -97,10 +21,55 @@ def mart_row_counts(conn: psycopg.Connection) -> list[tuple[str, int]]:
 
 
 def headline_numbers(conn: psycopg.Connection) -> list[tuple[str, str, Any]]:
-    return [(label, unit, conn.execute(query).fetchone()[0]) for label, unit, query in HEADLINES]  # type: ignore[index]
+    """(label, meaning, value) of each headline, as ``marts.rpt_headline_metrics`` defines them."""
+    if not _exists(conn, "marts.rpt_headline_metrics"):
+        return []
+    rows = conn.execute(
+        "select label, meaning, value from marts.rpt_headline_metrics order by display_order"
+    ).fetchall()
+    return [(label, meaning, value) for label, meaning, value in rows]
+
+
+def build_status(conn: psycopg.Connection) -> dict[str, Any] | None:
+    """The latest build run (``marts.rpt_build_runs``), or None before the first recorded build."""
+    if not _exists(conn, "marts.rpt_build_runs"):
+        return None
+    cursor = conn.execute("select * from marts.rpt_build_runs where is_latest_run")
+    columns = [column.name for column in cursor.description or ()]
+    row = cursor.fetchone()
+    return dict(zip(columns, row, strict=True)) if row else None
+
+
+def _exists(conn: psycopg.Connection, relation: str) -> bool:
+    found = conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()
+    return bool(found and found[0])
+
+
+def print_build_status(conn: psycopg.Connection, console: Console) -> None:
+    latest = build_status(conn)
+    if latest is None:
+        return
+    if latest["build_status"] == "succeeded":
+        console.print(
+            f"last build: [green]succeeded[/] at {latest['started_at']:%Y-%m-%d %H:%M} UTC"
+            + (f" (as_of {latest['as_of']:%Y-%m-%d %H:%M})" if latest["as_of"] else "")
+        )
+        return
+    since = latest["last_succeeded_at"]
+    console.print(
+        f"[bold red]last build {latest['build_status']}[/] at {latest['started_at']:%Y-%m-%d %H:%M} UTC: "
+        f"{latest['stale_model_count']} models not refreshed "
+        f"({', '.join([*latest['models_failed'], *latest['models_skipped']][:8]) or 'none listed'}); "
+        + (
+            f"the marts below are from the build of {since:%Y-%m-%d %H:%M} UTC"
+            if since
+            else "no build has succeeded yet"
+        )
+    )
 
 
 def print_summary(conn: psycopg.Connection, console: Console) -> None:
+    print_build_status(conn, console)
     counts = Table(title="marts")
     counts.add_column("model")
     counts.add_column("rows", justify="right")
@@ -125,8 +94,7 @@ def print_summary(conn: psycopg.Connection, console: Console) -> None:
 
 def top_recommendations(conn: psycopg.Connection, limit: int = 5) -> list[dict[str, Any]]:
     """The costliest current recommendations (fct_recommendations), or [] before the first build."""
-    exists = conn.execute("select to_regclass('marts.fct_recommendations') is not null").fetchone()
-    if not exists or not exists[0]:
+    if not _exists(conn, "marts.fct_recommendations"):
         return []
     cursor = conn.execute(
         "select rank, recommendation_id, team_id, title, hours_lost_per_week, weekly_value, "

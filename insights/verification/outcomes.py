@@ -68,14 +68,13 @@ def build_as_of(conn: psycopg.Connection) -> date:
 
 
 def approved_interventions(conn: psycopg.Connection) -> list[Approved]:
+    """Recommendations whose current decision is "approved": the latest decision as dbt defines it
+    (int_recommendation_decisions_latest, a view, so decisions recorded since the build count too)."""
+    _require(conn, "intermediate.int_recommendation_decisions_latest")
     rows = conn.execute(
         """
         select recommendation_id, decision_id, team_id, metric_name, intervention_start_date
-        from (
-            select distinct on (recommendation_id) *
-            from app.recommendation_decisions
-            order by recommendation_id, decided_at desc, decision_id desc
-        ) as latest
+        from intermediate.int_recommendation_decisions_latest
         where decision = 'approved'
         order by recommendation_id
         """

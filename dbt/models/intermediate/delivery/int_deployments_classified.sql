@@ -1,6 +1,8 @@
 {#- Every deployment with its environment class (seed environment_classes: the first regex, by priority, that
     matches the lower-cased environment name; else GitLab's environment tier when it is production or staging;
-    else other), its team, and when it reached its environment. -#}
+    else other), its team, and when it reached its environment. `is_successful_production` is the one
+    definition of a deployment that reached production; `pipeline_or_deployment_id` is what deployment frequency
+    counts once (a pipeline that deploys two regions is one deployment). -#}
 with
 
 deployments as (
@@ -33,7 +35,7 @@ pattern_matches as (
 
 ),
 
-final as (
+classified as (
 
     select
         deployments.deployment_id,
@@ -65,6 +67,17 @@ final as (
     from deployments
     left join projects on deployments.project_id = projects.project_id
     left join pattern_matches on deployments.deployment_id = pattern_matches.deployment_id
+
+),
+
+final as (
+
+    select
+        *,
+        coalesce(environment_class = 'production' and is_successful and deployed_at is not null, false)
+            as is_successful_production,
+        coalesce(pipeline_id, deployment_id) as pipeline_or_deployment_id
+    from classified
 
 )
 

@@ -1,6 +1,4 @@
-{#- Each incident attributed to the production deployment that caused it. Incidents are Jira issues of a type in
-    var `incident_issue_types` (`incident_id` = the Jira issue id) and GitLab incidents (issues with
-    `issue_type` = incident; `incident_id` = `gitlab:<global id>`, key = `<project path>#<iid>`).
+{#- Each incident (int_incidents_unioned: Jira and GitLab) attributed to the production deployment that caused it.
     Precedence (the first that applies wins, and `attribution_method` says which):
     1 explicit_deployment           the text names `<project path>#<deployment iid>` of a production deployment;
     2 explicit_sha                  the text contains a 7-40 hex prefix of a production deployment's sha;
@@ -14,14 +12,22 @@
     is not blamed for it). Inference only looks back var `incident_attribution_window_hours` (default 168).
     Every rule only considers deployments finished at or before the incident was opened: a reference to a later
     deployment or MR (the fix, the rollback) is not the cause, and the next rule is tried.
-    Text = summary + description + labels + components (GitLab: title + description + labels). -#}
-{%- set window_hours = var('incident_attribution_window_hours', 168) -%}
-{%- set team_fallback = var('incident_attribution_team_fallback', false) -%}
+    The text searched is int_incidents_unioned.incident_text. -#}
+{%- set window_hours = var('incident_attribution_window_hours') -%}
+{%- set team_fallback = var('incident_attribution_team_fallback') -%}
+{#- The precedence, first wins: each rule's candidate CTE and the attribution_method it gives. -#}
+{%- set attribution_rules = [
+    {'method': 'explicit_deployment', 'candidates': 'deployment_refs'},
+    {'method': 'explicit_sha', 'candidates': 'sha_refs'},
+    {'method': 'explicit_merge_request', 'candidates': 'merge_request_refs'},
+    {'method': 'inferred_last_deployment', 'candidates': 'service_deployments'},
+    {'method': 'inferred_team_last_deployment', 'candidates': 'team_deployments'},
+] -%}
 with
 
-issues as (
+incidents as (
 
-    select * from {{ ref('stg_jira__issues') }}
+    select * from {{ ref('int_incidents_unioned') }}
 
 ),
 
@@ -37,12 +43,6 @@ mr_deployments as (
 
 ),
 
-gitlab_issues as (
-
-    select * from {{ ref('stg_gitlab__issues') }}
-
-),
-
 merge_requests as (
 
     select * from {{ ref('stg_gitlab__merge_requests') }}
@@ -55,54 +55,10 @@ projects as (
 
 ),
 
-jira_incidents as (
-
-    select
-        issue_id as incident_id,
-        'jira' as incident_source,
-        issue_id,
-        issue_key,
-        team_id,
-        null::text as project_id,
-        created_at,
-        null::timestamptz as closed_at,
-        lower(concat_ws(' ', summary, description_text, labels_text, components_text)) as incident_text
-    from issues
-    where issue_type in ({{ "'" ~ var('incident_issue_types') | join("', '") ~ "'" }})
-
-),
-
-gitlab_incidents as (
-
-    select
-        'gitlab:' || gitlab_issues.gitlab_issue_id as incident_id,
-        'gitlab' as incident_source,
-        null::text as issue_id,
-        gitlab_issues.issue_reference as issue_key,
-        projects.team_id,
-        gitlab_issues.project_id,
-        gitlab_issues.created_at,
-        case when gitlab_issues.state = 'closed' then gitlab_issues.closed_at end as closed_at,
-        lower(concat_ws(' ', gitlab_issues.title, gitlab_issues.description_text, gitlab_issues.labels_text))
-            as incident_text
-    from gitlab_issues
-    left join projects on gitlab_issues.project_id = projects.project_id
-    where gitlab_issues.issue_type = 'incident'
-
-),
-
-incidents as (
-
-    select * from jira_incidents
-    union all
-    select * from gitlab_incidents
-
-),
-
 production as (
 
     select * from deployments
-    where environment_class = 'production' and is_successful and deployed_at is not null
+    where is_successful_production
 
 ),
 
@@ -216,45 +172,16 @@ team_deployments as (
 
 candidates as (
 
-    select
-        incident_id,
-        deployment_id,
-        deployed_at,
-        1 as precedence,
-        'explicit_deployment' as attribution_method
-    from deployment_refs
-    union all
-    select
-        incident_id,
-        deployment_id,
-        deployed_at,
-        2 as precedence,
-        'explicit_sha' as attribution_method
-    from sha_refs
-    union all
-    select
-        incident_id,
-        deployment_id,
-        deployed_at,
-        3 as precedence,
-        'explicit_merge_request' as attribution_method
-    from merge_request_refs
-    union all
-    select
-        incident_id,
-        deployment_id,
-        deployed_at,
-        4 as precedence,
-        'inferred_last_deployment' as attribution_method
-    from service_deployments
-    union all
-    select
-        incident_id,
-        deployment_id,
-        deployed_at,
-        5 as precedence,
-        'inferred_team_last_deployment' as attribution_method
-    from team_deployments
+    {% for rule in attribution_rules %}
+        select
+            incident_id,
+            deployment_id,
+            deployed_at,
+            {{ loop.index }} as precedence,
+            '{{ rule.method }}' as attribution_method
+        from {{ rule.candidates }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 

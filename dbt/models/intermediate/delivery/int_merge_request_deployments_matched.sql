@@ -26,7 +26,7 @@ merge_requests as (
 production as (
 
     select * from deployments
-    where environment_class = 'production' and is_successful and deployed_at is not null
+    where is_successful_production
 
 ),
 

@@ -21,11 +21,7 @@ intervals as (
 
 status_map as (
 
-    select
-        status_name_normalized,
-        status_category,
-        coalesce(project_key, '') as project_key
-    from {{ ref('status_category_map') }}
+    select * from {{ ref('int_status_category_map_keyed') }}
 
 ),
 
@@ -52,7 +48,7 @@ interval_summary as (
 
     select
         issue_id,
-        min(case when status_category in ('in_progress', 'review') then started_at end) as first_started_at,
+        min(case when {{ is_in_status_category_group('status_category', 'active') }} then started_at end) as first_started_at,
         max(case when status_category = 'done' then started_at end) as last_done_entered_at,
         max(case when is_current and status_category = 'cancelled' then started_at end) as cancelled_at,
         sum(

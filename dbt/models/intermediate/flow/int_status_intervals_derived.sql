@@ -20,11 +20,7 @@ changelog_items as (
 
 status_map as (
 
-    select
-        status_name_normalized,
-        status_category,
-        coalesce(project_key, '') as project_key
-    from {{ ref('status_category_map') }}
+    select * from {{ ref('int_status_category_map_keyed') }}
 
 ),
 

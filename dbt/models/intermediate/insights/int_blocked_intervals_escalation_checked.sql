@@ -53,7 +53,7 @@ final as (
             when
                 coalesce(actions.action_count, 0) = 0
                 and {{ hours_between('blocked_windows.started_at', 'blocked_windows.ended_at') }}
-                >= {{ var('blocked_escalation_hours', 24) }}
+                >= {{ var('blocked_escalation_hours') }}
                 then {{ clamped_hours('blocked_windows.started_at', 'blocked_windows.ended_at') }}
             else 0
         end as unescalated_hours

@@ -1,7 +1,9 @@
 {#- Every diagnosis rule (seed diagnosis_rules) evaluated for every team and ISO week on the trailing window of
     var `diagnosis_window_weeks` weeks ending with that week, fired or not, so a reader can see why a rule did
-    or did not fire. The organisation baseline is the same aggregate over every team's items in the window. -#}
-{%- set window_weeks = var('diagnosis_window_weeks', 4) | int -%}
+    or did not fire. The organisation baseline is the same aggregate over every team's items in the window.
+    The excess and hours lost come from the macros rule_item_excess, rule_window_value and
+    rule_excess_units_per_week (shared with fct_roi_comparison). -#}
+{%- set window_weeks = var('diagnosis_window_weeks') | int -%}
 with
 
 observations as (
@@ -49,10 +51,7 @@ windowed as (
         weeks.window_start_date,
         rules.rule_id,
         observations.value,
-        case
-            when rules.direction = 'above' then greatest(observations.value - rules.threshold, 0)
-            else greatest(rules.threshold - observations.value, 0)
-        end as item_excess
+        {{ rule_item_excess('observations.value', 'rules.direction', 'rules.threshold') }} as item_excess
     from observations
     inner join rules on observations.metric_name = rules.metric_name
     inner join weeks
@@ -110,11 +109,13 @@ valued as (
         rules.hours_per_excess_unit,
         rules.excess_unit,
         rules.description as rule_description,
-        case rules.window_aggregation
-            when 'median' then team_stats.median_value
-            when 'mean' then team_stats.mean_value
-            when 'sum_per_week' then team_stats.sum_value / {{ window_weeks }}.0
-        end as metric_value,
+        {{ rule_window_value(
+            'rules.window_aggregation',
+            'team_stats.median_value',
+            'team_stats.mean_value',
+            'team_stats.sum_value',
+            window_weeks ~ '.0'
+        ) }} as metric_value,
         case rules.window_aggregation
             when 'median' then org_stats.org_median_value
             when 'mean' then org_stats.org_mean_value
@@ -142,11 +143,15 @@ judged as (
                 and metric_value * min_ratio_to_baseline <= org_baseline_value
             )
         ) as is_fired,
-        case excess_basis
-            when 'per_item' then item_excess_sum / {{ window_weeks }}.0
-            when 'rate' then abs(metric_value - threshold) * sample_size / {{ window_weeks }}.0
-            when 'aggregate' then abs(metric_value - threshold)
-        end as excess_units_per_week
+        {{ rule_excess_units_per_week(
+            'excess_basis',
+            'direction',
+            'threshold',
+            'metric_value',
+            'item_excess_sum',
+            'sample_size',
+            window_weeks ~ '.0'
+        ) }} as excess_units_per_week
     from valued
 
 ),

@@ -73,6 +73,7 @@ final as (
         pipelines.status,
         pipelines.status in ('success', 'failed', 'canceled', 'cancelled', 'skipped') as is_finished,
         pipelines.status = 'failed' as is_failed,
+        coalesce(pipelines.status in ('success', 'failed'), false) as is_succeeded_or_failed,
         pipelines.created_at,
         pipelines.started_at,
         pipelines.finished_at,

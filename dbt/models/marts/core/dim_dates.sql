@@ -1,5 +1,5 @@
-{#- Calendar spine (UTC days) over the data window: from the earliest Jira issue creation or GitLab
-    merge request creation to the as_of day. -#}
+{#- Calendar spine (UTC days) over the data window: from the earliest Jira issue creation, GitLab merge request
+    creation or successful production deployment to the as_of day. Every daily and weekly mart uses it. -#}
 with
 
 issues as (
@@ -14,12 +14,29 @@ merge_requests as (
 
 ),
 
+deployments as (
+
+    select * from {{ ref('int_deployments_classified') }}
+
+),
+
+production_deployments as (
+
+    select * from deployments
+    where is_successful_production
+
+),
+
 bounds as (
 
     select
         least(
             coalesce((select min({{ utc_date('created_at') }}) from issues), {{ utc_date(as_of_ts()) }}),
             coalesce((select min({{ utc_date('created_at') }}) from merge_requests), {{ utc_date(as_of_ts()) }}),
+            coalesce(
+                (select min({{ utc_date('deployed_at') }}) from production_deployments),
+                {{ utc_date(as_of_ts()) }}
+            ),
             {{ utc_date(as_of_ts()) }}
         ) as first_day,
         {{ utc_date(as_of_ts()) }} as last_day

@@ -1,5 +1,6 @@
 {#- One row per GitLab deployment: environment class, outcome, the merge requests it first brought to production,
-    their lead time for changes, and the incidents attributed to it. -#}
+    their lead time for changes (fct_merge_requests.lead_time_for_changes_hours), and the incidents attributed to
+    it. -#}
 with
 
 deployments as (
@@ -32,11 +33,9 @@ shipped as (
         mr_deployments.deployment_id,
         count(*) as merge_request_count,
         count(*) filter (where mr_deployments.match_method = 'inferred_merge_time') as inferred_merge_request_count,
-        {{ percentile_of(hours_between('merge_requests.first_commit_at', 'mr_deployments.deployed_at'), 0.5) }}
-            as lead_time_p50_hours,
-        {{ percentile_of(hours_between('merge_requests.first_commit_at', 'mr_deployments.deployed_at'), 0.85) }}
-            as lead_time_p85_hours,
-        max({{ hours_between('merge_requests.first_commit_at', 'mr_deployments.deployed_at') }}) as lead_time_max_hours
+        {{ percentile_of('merge_requests.lead_time_for_changes_hours', 0.5) }} as lead_time_p50_hours,
+        {{ percentile_of('merge_requests.lead_time_for_changes_hours', 0.85) }} as lead_time_p85_hours,
+        max(merge_requests.lead_time_for_changes_hours) as lead_time_max_hours
     from mr_deployments
     left join merge_requests on mr_deployments.merge_request_id = merge_requests.merge_request_id
     group by mr_deployments.deployment_id
@@ -60,7 +59,7 @@ pipeline_firsts as (
     select
         deployment_id,
         row_number() over (
-            partition by coalesce(pipeline_id, deployment_id), environment_class, is_successful
+            partition by pipeline_or_deployment_id, environment_class, is_successful
             order by deployed_at, created_at, deployment_id
         ) = 1 as is_first_of_pipeline
     from deployments
@@ -81,9 +80,11 @@ final as (
         deployments.environment_class = 'production' as is_production,
         deployments.status,
         deployments.is_successful,
+        deployments.is_successful_production,
         deployments.ref,
         deployments.commit_sha,
         deployments.pipeline_id,
+        deployments.pipeline_or_deployment_id,
         pipeline_firsts.is_first_of_pipeline,
         deployments.created_at,
         deployments.finished_at,

@@ -1,6 +1,7 @@
 {#- The four DORA keys per team and ISO week, with sample sizes and the DORA performance band of each
-    (seed dora_performance_bands). Every team with GitLab projects gets every week from the first day of data
-    (dim_dates, or an earlier production deployment) to the as_of week, zero-deployment weeks included.
+    (seed dora_performance_bands). Every team with GitLab projects gets every week of dim_dates (from the first day
+    of data, an earlier production deployment included, to the as_of week), zero-deployment weeks included.
+    Lead time for changes reads fct_merge_requests.lead_time_for_changes_hours (bot MRs excluded).
     Definitions: docs/metrics.md, "Delivery and DORA". -#}
 with
 
@@ -19,12 +20,6 @@ dates as (
 deployments as (
 
     select * from {{ ref('fct_deployments') }}
-
-),
-
-mr_deployments as (
-
-    select * from {{ ref('int_merge_request_deployments_matched') }}
 
 ),
 
@@ -52,31 +47,14 @@ production as (
         *,
         {{ utc_week_start('deployed_at') }} as week_start_date
     from deployments
-    where is_production and is_successful and deployed_at is not null
-
-),
-
-spine_bounds as (
-
-    select
-        least(
-            (select min(dates.date_day) from dates),
-            (select min({{ utc_date('production.deployed_at') }}) from production)
-        ) as first_day,
-        (select max(dates.date_day) from dates) as last_day
-
-),
-
-spine_days as (
-
-    {{ day_series('(select first_day from spine_bounds)', '(select last_day from spine_bounds)') }}
+    where is_successful_production
 
 ),
 
 weeks as (
 
-    select distinct cast(date_trunc('week', date_day) as date) as week_start_date
-    from spine_days
+    select distinct week_start_date
+    from dates
 
 ),
 
@@ -97,7 +75,7 @@ deployment_weeks as (
         team_id,
         week_start_date,
         count(distinct {{ utc_date('deployed_at') }}) as deployment_days,
-        count(distinct coalesce(pipeline_id, deployment_id)) as deployment_count,
+        count(distinct pipeline_or_deployment_id) as deployment_count,
         count(*) as production_deployments,
         count(*) filter (where has_incident) as failed_deployments
     from production
@@ -105,30 +83,18 @@ deployment_weeks as (
 
 ),
 
-lead_times as (
-
-    select
-        merge_requests.team_id,
-        {{ utc_week_start('mr_deployments.deployed_at') }} as week_start_date,
-        {{ hours_between('merge_requests.first_commit_at', 'mr_deployments.deployed_at') }} as lead_time_hours,
-        mr_deployments.match_method
-    from mr_deployments
-    inner join merge_requests on mr_deployments.merge_request_id = merge_requests.merge_request_id
-    where merge_requests.first_commit_at is not null and not merge_requests.is_bot_author
-
-),
-
 lead_time_weeks as (
 
     select
         team_id,
-        week_start_date,
-        {{ percentile_of('lead_time_hours', 0.5) }} as lead_time_p50_hours,
-        {{ percentile_of('lead_time_hours', 0.85) }} as lead_time_p85_hours,
+        {{ utc_week_start('deployed_at') }} as week_start_date,
+        {{ percentile_of('lead_time_for_changes_hours', 0.5) }} as lead_time_p50_hours,
+        {{ percentile_of('lead_time_for_changes_hours', 0.85) }} as lead_time_p85_hours,
         count(*) as lead_time_n,
-        count(*) filter (where match_method = 'inferred_merge_time') as lead_time_inferred_n
-    from lead_times
-    group by team_id, week_start_date
+        count(*) filter (where deployment_match_method = 'inferred_merge_time') as lead_time_inferred_n
+    from merge_requests
+    where lead_time_for_changes_hours is not null and not is_bot_author
+    group by team_id, {{ utc_week_start('deployed_at') }}
 
 ),
 

@@ -1,4 +1,5 @@
-{#- One row per Jira issue with its flow metrics (definitions: docs/metrics.md). -#}
+{#- One row per Jira issue with its flow metrics (definitions: docs/metrics.md). `is_done_work` is the one
+    definition of "a done issue that is not an incident", the population of every work metric. -#}
 with
 
 issues as (
@@ -60,7 +61,7 @@ active_intervals as (
     from intervals
     inner join milestones on intervals.issue_id = milestones.issue_id
     where
-        intervals.status_category in ('in_progress', 'review')
+        {{ is_in_status_category_group('intervals.status_category', 'active') }}
         and milestones.done_at is not null
         and milestones.started_at is not null
         and intervals.started_at < milestones.done_at
@@ -109,6 +110,7 @@ metrics as (
         issues.team_id,
         issues.project_key,
         issues.issue_type,
+        issues.is_incident,
         issues.created_at,
         milestones.started_at,
         milestones.done_at,
@@ -143,9 +145,11 @@ final as (
         team_id,
         project_key,
         issue_type,
+        is_incident,
         created_at,
         started_at,
         done_at,
+        coalesce(current_status_category = 'done' and done_at is not null and not is_incident, false) as is_done_work,
         cast(round(cast(cycle_time_hours as numeric), 4) as numeric(14, 4)) as cycle_time_hours,
         cast(round(cast(lead_time_hours as numeric), 4) as numeric(14, 4)) as lead_time_hours,
         cast(round(cast(blocked_hours as numeric), 4) as numeric(14, 4)) as blocked_hours,

@@ -31,7 +31,7 @@ completions as (
         avg(cycle_time_hours) as avg_cycle_time_hours,
         avg(lead_time_hours) as avg_lead_time_hours
     from lifecycle
-    where done_at is not null
+    where is_done_work
     group by team_id, {{ utc_date('done_at') }}
 
 ),

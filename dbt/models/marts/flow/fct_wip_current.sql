@@ -20,7 +20,7 @@ open_items as (
         coalesce(started_at, created_at) as aged_from,
         greatest(0, {{ hours_between('coalesce(started_at, created_at)', as_of_ts()) }}) as age_hours
     from lifecycle
-    where current_status_category in ('in_progress', 'review', 'waiting', 'blocked')
+    where {{ is_in_status_category_group('current_status_category', 'wip') }}
 
 ),
 
@@ -30,7 +30,7 @@ history as (
         team_id,
         cycle_time_hours
     from lifecycle
-    where cycle_time_hours is not null
+    where is_done_work and cycle_time_hours is not null
 
 ),
 

@@ -33,7 +33,7 @@ day_ends as (
 wip_intervals as (
 
     select * from intervals
-    where status_category in ('in_progress', 'review', 'waiting', 'blocked')
+    where {{ is_in_status_category_group('status_category', 'wip') }}
 
 ),
 

@@ -1,4 +1,4 @@
-{#- Verified outcome of each approved intervention: the statistics computed in Python by warehouse/verification
+{#- Verified outcome of each approved intervention: the statistics computed in Python by insights/verification
     (bootstrap 95% CI of the change in the watched metric, difference-in-differences against the untreated
     teams, verdict) joined to the recommendation it verifies. Reproducible: the same stored data and
     decisions give the same rows (seeded resampling). -#}

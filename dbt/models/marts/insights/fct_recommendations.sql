@@ -102,7 +102,7 @@ valued as (
     select
         *,
         hours_lost_per_week * expected_recovery_share as hours_recovered_per_week,
-        cast({{ var('hourly_cost', 100) }} as numeric) as hourly_cost
+        cast({{ var('hourly_cost') }} as numeric) as hourly_cost
     from unioned
 
 ),
@@ -130,7 +130,7 @@ final as (
         valued.expected_recovery_share,
         {{ metric_round('valued.hours_recovered_per_week') }} as hours_recovered_per_week,
         valued.hourly_cost,
-        '{{ var("hourly_cost_currency", "EUR") }}' as hourly_cost_currency,
+        '{{ var("hourly_cost_currency") }}' as hourly_cost_currency,
         {{ metric_round('valued.hours_recovered_per_week * valued.hourly_cost') }} as weekly_value,
         case
             when valued.is_currently_diagnosed
@@ -146,9 +146,9 @@ final as (
                     || cast(valued.hours_lost_per_week as text) || ' h/week lost. The playbook expects to recover '
                     || cast(round(100 * valued.expected_recovery_share) as text) || '% of it => '
                     || cast(round(valued.hours_recovered_per_week, 2) as text) || ' h/week x '
-                    || cast(valued.hourly_cost as text) || ' {{ var("hourly_cost_currency", "EUR") }}/h (var hourly_cost) = '
+                    || cast(valued.hourly_cost as text) || ' {{ var("hourly_cost_currency") }}/h (var hourly_cost) = '
                     || cast(round(valued.hours_recovered_per_week * valued.hourly_cost, 2) as text)
-                    || ' {{ var("hourly_cost_currency", "EUR") }}/week. Estimates, not measurements: verify with '
+                    || ' {{ var("hourly_cost_currency") }}/week. Estimates, not measurements: verify with '
                     || 'fct_intervention_outcomes after approval.'
             else 'No longer diagnosed in the current window; kept because it has a decision.'
         end as assumptions,

@@ -1,9 +1,11 @@
 {#- For each approved intervention and every diagnosable metric of its team: the baseline window (var
     `roi_baseline_weeks` weeks before the intervention start) against the current window (start to as_of),
     the delta, the engineer-hours per week recovered by the rule's cost model, their value at var
-    `hourly_cost`, and the caveats that limit attribution. The statistics (confidence intervals and the
-    control-team comparison) are in fct_intervention_outcomes. -#}
-{%- set baseline_weeks = var('roi_baseline_weeks', 6) | int -%}
+    `hourly_cost`, and the caveats that limit attribution. Hours lost use the diagnosis rule's cost model, the
+    same macros as the diagnosis (rule_item_excess, rule_window_value, rule_excess_units_per_week), in exact
+    numeric arithmetic. The statistics (confidence intervals and the control-team comparison) are in
+    fct_intervention_outcomes. -#}
+{%- set baseline_weeks = var('roi_baseline_weeks') | int -%}
 with
 
 latest_decisions as (
@@ -58,10 +60,7 @@ windowed as (
             else 'current'
         end as period,
         observations.value,
-        case
-            when rules.direction = 'above' then greatest(observations.value - rules.threshold, 0)
-            else greatest(rules.threshold - observations.value, 0)
-        end as item_excess
+        {{ rule_item_excess('observations.value', 'rules.direction', 'rules.threshold') }} as item_excess
     from interventions
     inner join observations
         on
@@ -122,7 +121,9 @@ compared as (
         baseline.sum_value as baseline_sum,
         current_period.sum_value as current_sum,
         baseline.mean_value as baseline_mean,
-        current_period.mean_value as current_mean
+        current_period.mean_value as current_mean,
+        baseline.median_value as baseline_median,
+        current_period.median_value as current_median
     from interventions
     cross join metric_definitions
     left join rules on metric_definitions.metric_name = rules.metric_name
@@ -143,34 +144,36 @@ hours as (
 
     select
         *,
-        case excess_basis
-            when 'per_item' then coalesce(baseline_item_excess, 0) / {{ baseline_weeks }}.0
-            when 'rate'
-                then
-                    greatest(
-                        case when direction = 'above' then baseline_mean - threshold else threshold - baseline_mean end, 0
-                    ) * baseline_n / {{ baseline_weeks }}.0
-            when 'aggregate' then greatest(
-                case
-                    when direction = 'above' then coalesce(baseline_sum, 0) / {{ baseline_weeks }}.0 - threshold
-                    else threshold - coalesce(baseline_sum, 0) / {{ baseline_weeks }}.0
-                end, 0
-            )
-        end * hours_per_excess_unit as baseline_hours_lost_per_week,
-        case excess_basis
-            when 'per_item' then coalesce(current_item_excess, 0) / current_weeks
-            when 'rate'
-                then
-                    greatest(
-                        case when direction = 'above' then current_mean - threshold else threshold - current_mean end, 0
-                    ) * current_n / current_weeks
-            when 'aggregate' then greatest(
-                case
-                    when direction = 'above' then coalesce(current_sum, 0) / current_weeks - threshold
-                    else threshold - coalesce(current_sum, 0) / current_weeks
-                end, 0
-            )
-        end * hours_per_excess_unit as current_hours_lost_per_week
+        {{ rule_excess_units_per_week(
+            'excess_basis',
+            'direction',
+            'threshold',
+            rule_window_value(
+                'window_aggregation',
+                'cast(baseline_median as numeric)',
+                'baseline_mean',
+                'coalesce(baseline_sum, 0)',
+                baseline_weeks ~ '.0'
+            ),
+            'baseline_item_excess',
+            'baseline_n',
+            baseline_weeks ~ '.0'
+        ) }} * hours_per_excess_unit as baseline_hours_lost_per_week,
+        {{ rule_excess_units_per_week(
+            'excess_basis',
+            'direction',
+            'threshold',
+            rule_window_value(
+                'window_aggregation',
+                'cast(current_median as numeric)',
+                'current_mean',
+                'coalesce(current_sum, 0)',
+                'current_weeks'
+            ),
+            'current_item_excess',
+            'current_n',
+            'current_weeks'
+        ) }} * hours_per_excess_unit as current_hours_lost_per_week
     from compared
 
 ),
@@ -206,9 +209,9 @@ final as (
         {{ metric_round('baseline_hours_lost_per_week') }} as baseline_hours_lost_per_week,
         {{ metric_round('current_hours_lost_per_week') }} as current_hours_lost_per_week,
         {{ metric_round('baseline_hours_lost_per_week - current_hours_lost_per_week') }} as hours_recovered_per_week,
-        {{ metric_round('(baseline_hours_lost_per_week - current_hours_lost_per_week) * ' ~ var('hourly_cost', 100)) }}
+        {{ metric_round('(baseline_hours_lost_per_week - current_hours_lost_per_week) * ' ~ var('hourly_cost')) }}
             as value_recovered_per_week,
-        '{{ var("hourly_cost_currency", "EUR") }}' as value_currency,
+        '{{ var("hourly_cost_currency") }}' as value_currency,
         concat_ws(
             ' ',
             'Before/after comparison of one team: other changes in the same weeks (staffing, holidays, releases,'

@@ -96,10 +96,7 @@ done_issues as (
         count(flow_efficiency) as flow_efficiency_n,
         avg(case when is_reworked then 1.0 else 0.0 end) as rework_rate
     from lifecycle
-    where
-        current_status_category = 'done'
-        and done_at is not null
-        and issue_type not in ({{ "'" ~ var('incident_issue_types') | join("', '") ~ "'" }})
+    where is_done_work
     group by 1, 2
 
 ),
@@ -152,8 +149,8 @@ ci as (
     select
         team_id,
         {{ utc_week_start('created_at') }} as week_start_date,
-        count(*) filter (where status in ('success', 'failed')) as ci_finished_pipelines,
-        count(*) filter (where status = 'failed') as ci_failed_pipelines,
+        count(*) filter (where is_succeeded_or_failed) as ci_finished_pipelines,
+        count(*) filter (where is_failed) as ci_failed_pipelines,
         sum(retry_waste_minutes) as ci_retry_waste_minutes,
         count(*) filter (where is_flaky) as ci_flaky_pipelines
     from pipelines

@@ -1,5 +1,9 @@
 {#- One row per GitLab merge request with its code-review timeline and metrics (definitions: docs/metrics.md,
-    "Code review and linkage"). -#}
+    "Code review and linkage"). The events come from int_merge_request_milestones_derived; this model adds the
+    team, the linked issues, the production deployment, and turns the events into durations.
+    `lead_time_for_changes_hours` (first commit -> first production deployment) is the one definition of the
+    DORA lead time for changes, read by fct_deployments and rpt_dora_weekly; it is kept unrounded because they
+    aggregate it (percentiles of rounded values would drift in the fourth decimal). -#}
 with
 
 merge_requests as (
@@ -14,15 +18,9 @@ projects as (
 
 ),
 
-notes as (
+mr_milestones as (
 
-    select * from {{ ref('int_merge_request_notes_classified') }}
-
-),
-
-mr_commits as (
-
-    select * from {{ ref('stg_gitlab__mr_commits') }}
+    select * from {{ ref('int_merge_request_milestones_derived') }}
 
 ),
 
@@ -38,7 +36,7 @@ links as (
 
 ),
 
-milestones as (
+issue_milestones as (
 
     select * from {{ ref('int_issue_milestones_derived') }}
 
@@ -50,56 +48,6 @@ deployments as (
 
 ),
 
-commit_stats as (
-
-    select
-        merge_request_id,
-        min(coalesce(authored_at, committed_at)) as first_commit_at,
-        max(coalesce(committed_at, authored_at)) as last_commit_at,
-        count(*) as commit_count
-    from mr_commits
-    group by merge_request_id
-
-),
-
-draft_transitions as (
-
-    select
-        merge_request_id,
-        min(created_at) filter (where note_kind = 'ready_marker') as first_ready_marker_at,
-        min(created_at) filter (where note_kind = 'draft_marker') as first_draft_marker_at
-    from notes
-    group by merge_request_id
-
-),
-
-review_activity as (
-
-    select
-        merge_request_id,
-        min(created_at) filter (where is_review_activity) as first_review_at,
-        min(created_at) filter (where note_kind = 'approval') as first_approval_at,
-        count(distinct lower(author_username)) filter (where is_review_activity) as reviewer_count,
-        count(distinct lower(author_username)) filter (where note_kind = 'approval') as approver_count,
-        string_agg(distinct author_username, ', ' order by author_username) filter (where is_any_approval) as approvers,
-        coalesce(bool_or(note_kind = 'self_approval'), false) as is_self_approved,
-        count(*) filter (where note_kind in ('review_comment', 'author_comment')) as human_comment_count
-    from notes
-    group by merge_request_id
-
-),
-
-first_reviewers as (
-
-    select distinct on (merge_request_id)
-        merge_request_id,
-        author_username as first_reviewer_username
-    from notes
-    where is_review_activity
-    order by merge_request_id, created_at, note_id
-
-),
-
 linked_issues as (
 
     select
@@ -107,9 +55,9 @@ linked_issues as (
         string_agg(links.issue_key, ', ' order by links.issue_key) as linked_issue_keys,
         count(*) as linked_issue_count,
         min(links.issue_team_id) as linked_issue_team_id,
-        min(milestones.started_at) as first_linked_issue_started_at
+        min(issue_milestones.started_at) as first_linked_issue_started_at
     from links
-    left join milestones on links.issue_id = milestones.issue_id
+    left join issue_milestones on links.issue_id = issue_milestones.issue_id
     group by links.merge_request_id
 
 ),
@@ -128,80 +76,43 @@ joined as (
         merge_requests.author_username,
         {{ is_bot_username('merge_requests.author_username') }} as is_bot_author,
         merge_requests.created_at,
+        coalesce(mr_milestones.first_commit_at, linked_issues.first_linked_issue_started_at) as coding_started_at,
+        case
+            when mr_milestones.first_commit_at is not null then 'first_commit'
+            when linked_issues.first_linked_issue_started_at is not null then 'issue_start'
+        end as coding_started_from,
+        mr_milestones.first_commit_at,
+        mr_milestones.last_commit_at,
+        mr_milestones.ready_at,
+        mr_milestones.is_started_as_draft,
+        mr_milestones.first_review_at,
+        mr_milestones.first_reviewer_username,
+        mr_milestones.first_approval_at,
         merge_requests.merged_at,
         merge_requests.closed_at,
-        commit_stats.first_commit_at,
-        commit_stats.last_commit_at,
-        coalesce(commit_stats.commit_count, 0) as commit_count,
-        case
-            when
-                draft_transitions.first_ready_marker_at is not null
-                and (
-                    draft_transitions.first_draft_marker_at is null
-                    or draft_transitions.first_ready_marker_at <= draft_transitions.first_draft_marker_at
-                )
-                then true
-            when draft_transitions.first_draft_marker_at is null and merge_requests.is_draft then true
-            else false
-        end as is_started_as_draft,
-        draft_transitions.first_ready_marker_at,
-        review_activity.first_review_at,
-        first_reviewers.first_reviewer_username,
-        review_activity.first_approval_at,
-        coalesce(review_activity.reviewer_count, 0) as reviewer_count,
-        coalesce(review_activity.approver_count, 0) as approver_count,
-        review_activity.approvers,
-        coalesce(review_activity.is_self_approved, false) as is_self_approved,
+        deployments.deployed_at,
+        deployments.deployment_id as production_deployment_id,
+        deployments.match_method as deployment_match_method,
+        mr_milestones.pickup_ended_at,
+        mr_milestones.is_merged_without_review,
+        mr_milestones.is_self_approved,
+        mr_milestones.reviewer_count,
+        mr_milestones.approver_count,
+        mr_milestones.approvers,
         coalesce(review_rounds.review_rounds, 0) as review_rounds,
+        mr_milestones.commit_count,
         merge_requests.lines_added,
         merge_requests.lines_deleted,
         merge_requests.lines_added + merge_requests.lines_deleted as size_lines,
         merge_requests.files_changed,
         linked_issues.linked_issue_keys,
-        coalesce(linked_issues.linked_issue_count, 0) as linked_issue_count,
-        linked_issues.first_linked_issue_started_at,
-        deployments.deployment_id as production_deployment_id,
-        deployments.deployed_at,
-        deployments.match_method as deployment_match_method
+        coalesce(linked_issues.linked_issue_count, 0) as linked_issue_count
     from merge_requests
+    inner join mr_milestones on merge_requests.merge_request_id = mr_milestones.merge_request_id
     left join projects on merge_requests.project_id = projects.project_id
-    left join commit_stats on merge_requests.merge_request_id = commit_stats.merge_request_id
-    left join draft_transitions on merge_requests.merge_request_id = draft_transitions.merge_request_id
-    left join review_activity on merge_requests.merge_request_id = review_activity.merge_request_id
-    left join first_reviewers on merge_requests.merge_request_id = first_reviewers.merge_request_id
     left join review_rounds on merge_requests.merge_request_id = review_rounds.merge_request_id
     left join linked_issues on merge_requests.merge_request_id = linked_issues.merge_request_id
     left join deployments on merge_requests.merge_request_id = deployments.merge_request_id
-
-),
-
-timeline as (
-
-    select
-        *,
-        case
-            when is_started_as_draft then first_ready_marker_at
-            else created_at
-        end as ready_at,
-        coalesce(first_commit_at, first_linked_issue_started_at) as coding_started_at,
-        case
-            when first_commit_at is not null then 'first_commit'
-            when first_linked_issue_started_at is not null then 'issue_start'
-        end as coding_started_from,
-        merged_at is not null and (first_review_at is null or first_review_at > merged_at) as is_merged_without_review
-    from joined
-
-),
-
-durations as (
-
-    select
-        *,
-        case
-            when is_merged_without_review then merged_at
-            else first_review_at
-        end as pickup_ended_at
-    from timeline
 
 ),
 
@@ -233,10 +144,8 @@ final as (
         deployed_at,
         production_deployment_id,
         deployment_match_method,
-        {{ clamped_hours('coding_started_at', 'ready_at') }}
-            as coding_time_hours,
-        {{ clamped_hours('ready_at', 'pickup_ended_at') }}
-            as review_pickup_hours,
+        {{ clamped_hours('coding_started_at', 'ready_at') }} as coding_time_hours,
+        {{ clamped_hours('ready_at', 'pickup_ended_at') }} as review_pickup_hours,
         case
             when not is_merged_without_review
                 then {{ clamped_hours('first_review_at', 'merged_at') }}
@@ -246,10 +155,12 @@ final as (
             when not is_merged_without_review
                 then {{ working_hours_between('first_review_at', 'merged_at') }}
         end as review_duration_working_hours,
-        {{ clamped_hours('merged_at', 'deployed_at') }}
-            as merge_to_deploy_hours,
-        {{ clamped_hours('coding_started_at', 'merged_at') }}
-            as cycle_time_hours,
+        {{ clamped_hours('merged_at', 'deployed_at') }} as merge_to_deploy_hours,
+        case
+            when first_commit_at is not null and deployed_at is not null
+                then greatest(0, {{ hours_between('first_commit_at', 'deployed_at') }})
+        end as lead_time_for_changes_hours,
+        {{ clamped_hours('coding_started_at', 'merged_at') }} as cycle_time_hours,
         merged_at is not null as is_merged,
         is_merged_without_review,
         is_self_approved,
@@ -265,7 +176,7 @@ final as (
         linked_issue_keys,
         linked_issue_count,
         linked_issue_count > 0 as is_linked_to_issue
-    from durations
+    from joined
 
 )
 

@@ -37,10 +37,7 @@ done_issues as (
         linked_issue_ids.issue_id is not null as has_merge_request
     from lifecycle
     left join linked_issue_ids on lifecycle.issue_id = linked_issue_ids.issue_id
-    where
-        lifecycle.current_status_category = 'done'
-        and lifecycle.done_at is not null
-        and lifecycle.issue_type not in ({{ "'" ~ var('incident_issue_types') | join("', '") ~ "'" }})
+    where lifecycle.is_done_work
 
 ),
 

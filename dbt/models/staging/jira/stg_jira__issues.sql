@@ -1,3 +1,4 @@
+{%- set incident_issue_types = var('incident_issue_types') -%}
 with
 
 source as (
@@ -15,6 +16,14 @@ renamed as (
         source.payload -> 'fields' -> 'project' ->> 'key' as project_key,
         source.payload -> 'fields' -> 'project' ->> 'name' as project_name,
         source.payload -> 'fields' -> 'issuetype' ->> 'name' as issue_type,
+        coalesce(
+            source.payload -> 'fields' -> 'issuetype' ->> 'name' in (
+                {%- for issue_type in incident_issue_types %}
+                    '{{ issue_type }}'{{ ',' if not loop.last }}
+                {%- endfor %}
+            ),
+            false
+        ) as is_incident,
         source.payload -> 'fields' ->> 'summary' as summary,
         case jsonb_typeof(source.payload -> 'fields' -> 'description')
             when 'string' then source.payload -> 'fields' ->> 'description'

@@ -1,6 +1,6 @@
-{#- The status → category rule, in one place. A `status_category_map` row for the issue's project wins over
-    the all-projects row (blank project_key). Callers import the seed as a CTE named `status_map`
-    (status_name_normalized, status_category, project_key coalesced to ''), then:
+{#- The status -> category lookup, in one place. A `status_category_map` row for the issue's project wins over
+    the all-projects row. Callers import the model `int_status_category_map_keyed` (the seed with project_key ''
+    for all projects) as a CTE named `status_map`, then:
 
         from x
         {{ join_status_category('x.status_name_normalized', 'x.project_key') }}
@@ -15,8 +15,4 @@
         on
             {{ status_name_normalized }} = global_map.status_name_normalized
             and global_map.project_key = ''
-{%- endmacro %}
-
-{% macro mapped_status_category() -%}
-    coalesce(project_map.status_category, global_map.status_category)
 {%- endmacro %}

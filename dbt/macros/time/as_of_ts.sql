@@ -4,7 +4,7 @@
 {%- endmacro %}
 
 {% macro default__as_of_ts() -%}
-    {%- set as_of = var('as_of', none) -%}
+    {%- set as_of = var('as_of') -%}
     {%- if as_of is none or (as_of | string | trim) in ('', 'None', 'null') -%}
         {{ dbt.current_timestamp() }}
     {%- else -%}
@@ -13,7 +13,7 @@
 {%- endmacro %}
 
 {% macro postgres__as_of_ts() -%}
-    {%- set as_of = var('as_of', none) -%}
+    {%- set as_of = var('as_of') -%}
     {%- if as_of is none or (as_of | string | trim) in ('', 'None', 'null') -%}
         now()
     {%- else -%}
