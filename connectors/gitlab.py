@@ -51,7 +51,15 @@ import psycopg
 from psycopg import sql
 
 from connectors.http import ApiClient, ConnectorError, RetryPolicy
-from connectors.state import SyncSummary, commit_page, mark_deleted, mark_run, watermark
+from connectors.state import (
+    SyncSummary,
+    commit_page,
+    database_now,
+    mark_deleted,
+    mark_run,
+    mark_stopped,
+    watermark,
+)
 from warehouse.records import RawRecord
 from warehouse.settings import ConnectorSettings, GitlabSettings
 from warehouse.timestamps import parse_source_timestamp
@@ -382,10 +390,16 @@ class GitlabConnector:
         progress: Progress | None = None,
     ) -> SyncSummary:
         summary = SyncSummary()
-        projects = self.projects()
-        summary.add(
-            commit_page(conn, SOURCE, "projects", [RawRecord("gitlab_projects", p) for p in projects], None)
-        )
+        # the project listing is a run of its own scope: commit_page records watermarks, not run statuses
+        summary.notes += mark_run(conn, SOURCE, "projects", "running")
+        try:
+            projects = self.projects()
+            records = [RawRecord("gitlab_projects", project) for project in projects]
+            summary.add(commit_page(conn, SOURCE, "projects", records, None))
+            mark_run(conn, SOURCE, "projects", "succeeded")
+        except BaseException as exc:
+            mark_stopped(conn, SOURCE, "projects", exc)
+            raise
         for project in projects:
             for kind, method in (
                 ("merge_requests", self._sync_merge_requests),
@@ -396,7 +410,7 @@ class GitlabConnector:
                 scope = f"{kind}:{project['path_with_namespace']}"
                 summary.notes += mark_run(conn, SOURCE, scope, "running")
                 try:
-                    started = _now(conn)
+                    started = database_now(conn)
                     start = self._start(conn, scope, full=full, since=since)
                     listed: set[str] = set()
                     summary.add(method(conn, project, scope, start, listed, progress))
@@ -410,7 +424,7 @@ class GitlabConnector:
                         )
                     mark_run(conn, SOURCE, scope, "succeeded")
                 except BaseException as exc:
-                    _mark_stopped(conn, scope, exc)
+                    mark_stopped(conn, SOURCE, scope, exc)
                     raise
         return summary
 
@@ -679,7 +693,9 @@ class GitlabConnector:
             if kind != "merge_requests":  # REST MR documents lack what GraphQL gives (diff stats, ...)
                 records = [RawRecord(table, document, str(project_id)) for document in still_there]
                 summary.add(commit_page(conn, SOURCE, f"{kind}:{path}", records, None))
-        summary.deleted += _delete(conn, table, children, gone)
+        # the document and its children in one call: each child row names its parent, so a newer document
+        # restoring the parent also lifts its children's tombstones
+        summary.deleted += mark_deleted(conn, table, gone, "reconciliation", children=children)
         return summary
 
     def _now_at_source(self, kind: str, project_id: int, payload: Any) -> Any:
@@ -698,37 +714,3 @@ def _next_cursor(page_info: dict[str, Any], previous: str | None, what: str) -> 
     if not cursor or cursor == previous:
         raise ConnectorError(f"GitLab GraphQL {what}: hasNextPage without a new endCursor")
     return str(cursor)
-
-
-def _delete(conn: psycopg.Connection, table: str, children: tuple[str, ...], gone: list[str]) -> int:
-    """Move ``gone`` documents of ``table`` and their children to app.deleted_documents. ``mark_deleted``
-    archives one child table with its parent, so the other child tables go first, on their own: a crash in
-    between leaves the parent in raw, found again by the next reconciliation."""
-    if not gone:
-        return 0
-    for child in children[:-1]:
-        rows = conn.execute(
-            sql.SQL("select source_id from raw.{} where parent_id = any(%s)").format(sql.Identifier(child)),
-            (gone,),
-        ).fetchall()
-        mark_deleted(conn, child, [row[0] for row in rows], "reconciliation")
-    return mark_deleted(conn, table, gone, "reconciliation", children=children[-1] if children else None)
-
-
-def _now(conn: psycopg.Connection) -> datetime:
-    row = conn.execute("select clock_timestamp()").fetchone()
-    assert row is not None
-    moment: datetime = row[0]
-    return moment
-
-
-def _mark_stopped(conn: psycopg.Connection, scope: str, exc: BaseException) -> None:
-    """Record why a scope's run stopped (``failed``, or ``interrupted`` on Ctrl-C); never hides ``exc``."""
-    status = "failed" if isinstance(exc, Exception) else "interrupted"
-    message = str(exc)[:1000] if isinstance(exc, Exception) else f"interrupted: {type(exc).__name__}"
-    try:
-        if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
-            conn.rollback()
-        mark_run(conn, SOURCE, scope, status, message)
-    except psycopg.Error:
-        pass  # the connection is gone: the next run marks this scope interrupted

@@ -8,8 +8,11 @@
 * A success whose body is not JSON (a proxy's HTML page, a truncated body) is retried like a network error.
 * After a success whose ``X-RateLimit-Remaining`` (Jira) or ``RateLimit-Remaining`` (GitLab) is at or below
   ``low_remaining``, pause before the next request (until ``RateLimit-Reset`` when given, capped).
-* At most ``max_attempts`` attempts, then :class:`ConnectorError` naming the method and endpoint.
-* Other 4xx: no retry; :class:`ConnectorError` with the status and the start of the body.
+* At most ``max_attempts`` attempts, then :class:`ConnectorError` naming the method and endpoint, with the
+  status of the last answer when it was an HTTP error (``status``; None after a network error).
+* Other 4xx, and 501 Not Implemented (the server does not support the call: asking again cannot help, and a
+  caller may fall back to another endpoint): no retry; :class:`ConnectorError` with the status and the start
+  of the body.
 
 Credentials (``auth``, an ``Authorization`` or token header) are handed to ``httpx`` at construction and not
 kept on the :class:`ApiClient`: its repr, a traceback's local variables and error messages cannot show them.
@@ -34,6 +37,8 @@ from warehouse.errors import HeimdallError
 from warehouse.settings import ConnectorSettings, get_settings, redact_url
 
 RETRY_AFTER_MAX_VARIABLE = "HEIMDALL_CONNECTOR_RETRY_AFTER_MAX_SECONDS"
+# 5xx answers that are final: the server says it does not implement the call, so a retry gets the same answer
+FINAL_SERVER_ERRORS = frozenset({501})
 
 
 class ConnectorError(HeimdallError):
@@ -159,17 +164,19 @@ class ApiClient:
     ) -> tuple[httpx.Response, Any]:
         endpoint = f"{method} {self._shown_url}{path}"
         last = ""
+        last_status: int | None = None  # the status of the last answer, when it was an HTTP error
         failure: ConnectorError | None = None
         for attempt in range(1, self.policy.max_attempts + 1):
             try:
                 response = self._client.request(method, path, params=params, json=json)
             except httpx.TransportError as exc:
-                last = f"{type(exc).__name__}: {exc}"
+                last, last_status = f"{type(exc).__name__}: {exc}", None
                 delay = self._backoff(attempt)
             else:
                 with self._lock:
                     self.requests_made += 1
                 status = response.status_code
+                last_status = None
                 if response.is_success:
                     if not expect_json or status in (204, 205) or method == "HEAD":
                         self._throttle(response)
@@ -183,7 +190,14 @@ class ApiClient:
                         self._throttle(response)
                         return response, data
                 else:
-                    last = f"HTTP {status}"
+                    last, last_status = f"HTTP {status}", status
+                    if status in FINAL_SERVER_ERRORS:
+                        failure = ConnectorError(
+                            f"{endpoint} failed: HTTP {status} {response.reason_phrase}: "
+                            f"{response.text[:300]}",
+                            status,
+                        )
+                        break
                     retry_after = _retry_after(response)
                     if retry_after is not None and (status == 429 or status >= 500):
                         if retry_after > self.policy.retry_after_max:
@@ -208,7 +222,9 @@ class ApiClient:
         # raised outside any ``except``: no chained traceback from deep inside httpx
         if failure is not None:
             raise failure
-        raise ConnectorError(f"{endpoint} failed after {self.policy.max_attempts} attempts (last: {last})")
+        raise ConnectorError(
+            f"{endpoint} failed after {self.policy.max_attempts} attempts (last: {last})", last_status
+        )
 
     def _backoff(self, attempt: int) -> float:
         delay = self.policy.base_delay * 2 ** (attempt - 1)

@@ -36,7 +36,15 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from connectors.http import ApiClient, ConnectorError, RetryPolicy
-from connectors.state import SyncSummary, commit_page, mark_deleted, mark_run, mark_stopped, watermark
+from connectors.state import (
+    SyncSummary,
+    commit_page,
+    database_now,
+    mark_deleted,
+    mark_run,
+    mark_stopped,
+    watermark,
+)
 from warehouse.dbt_vars import jira_field_ids
 from warehouse.records import RawRecord
 from warehouse.settings import PROJECT_ROOT, ConnectorSettings, JiraSettings
@@ -149,7 +157,7 @@ class JiraConnector:
         summary = SyncSummary()
         summary.notes += mark_run(conn, SOURCE, scope, "running")
         try:
-            run_started = _now(conn)
+            run_started = database_now(conn)
             start = self._start(conn, scope, full=full, since=since)
             # deletions can only be told from an unbounded listing: what a bounded one leaves out still exists
             reconcile = full and start is None
@@ -459,17 +467,6 @@ def _history_document(history: Any) -> Any:
     moment = datetime.fromtimestamp(seconds, tz=UTC)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
     return {**history, "created": text}
-
-
-def _now(conn: psycopg.Connection) -> datetime:
-    """The database's clock (raw's ``ingested_at`` is on it), without leaving a transaction open."""
-    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    row = conn.execute("select clock_timestamp()").fetchone()
-    if idle and not conn.autocommit:
-        conn.commit()
-    assert row is not None
-    moment: datetime = row[0]
-    return moment
 
 
 def _updated(issue: Any) -> datetime | None:

@@ -128,6 +128,18 @@ def mark_run(
     return notes
 
 
+def database_now(conn: psycopg.Connection) -> datetime:
+    """The database's clock (raw's ``ingested_at`` and the tombstones' ``deleted_at`` are on it), read without
+    leaving a transaction open: a run compares what it stored with what others stored while it ran."""
+    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    row = conn.execute("select clock_timestamp()").fetchone()
+    if idle and not conn.autocommit:
+        conn.commit()
+    assert row is not None
+    moment: datetime = row[0]
+    return moment
+
+
 def mark_stopped(conn: psycopg.Connection, source: str, scope: str, exc: BaseException) -> None:
     """Record why a scope's run stopped: ``failed`` with the error, or ``interrupted`` on Ctrl-C (any
     ``BaseException`` that is not an ``Exception``). Never hides ``exc``: when the database cannot be told

@@ -202,8 +202,10 @@ class LoadSummary:
         return out
 
 
-def _document_text(payload: Any) -> str:
-    """The rejected document as text a PostgreSQL ``text`` column can hold (no NUL, valid UTF-8)."""
+def document_text(payload: Any) -> str:
+    """A rejected document as text a PostgreSQL ``text`` column can hold (no NUL, valid UTF-8), whatever it
+    is: bytes, text, or a parsed document (as JSON; one too deeply nested to serialise is described, not
+    shown, rather than costing its batch)."""
     if isinstance(payload, bytes):
         text = payload.decode("utf-8", errors="replace")
     elif isinstance(payload, str):
@@ -212,7 +214,10 @@ def _document_text(payload: Any) -> str:
         try:
             text = json.dumps(payload, default=str)
         except (TypeError, ValueError, RecursionError):
-            text = repr(payload)
+            try:
+                text = repr(payload)
+            except RecursionError:
+                text = f"<a {type(payload).__name__} nested too deeply to show>"
     return _storable_text(text)
 
 
@@ -227,7 +232,8 @@ def _storable_text(text: str) -> str:
 
 
 def _without_nul(value: Any) -> Any:
-    """Replace NUL characters (which jsonb cannot hold) with U+FFFD, recursively."""
+    """Replace NUL characters (which jsonb cannot hold) with U+FFFD, recursively. Recurses twice per level
+    (the call and its comprehension), so it runs out of stack sooner than ``json.dumps``: callers guard it."""
     if isinstance(value, str):
         return value.replace("\x00", "\ufffd")
     if isinstance(value, list):
@@ -237,11 +243,18 @@ def _without_nul(value: Any) -> Any:
     return value
 
 
-def _payload_json(payload: dict[str, Any]) -> str:
-    """Serialise a document for jsonb. NUL characters, which real Jira text sometimes contains and
-    jsonb cannot store, become U+FFFD rather than costing the whole document."""
+def payload_json(payload: Any) -> str:
+    """Serialise a document for jsonb, or raise :class:`RejectedDocument` saying why it cannot be stored (not
+    JSON: NaN, Infinity, a value JSON has no form for; a lone surrogate; nested too deeply). NUL characters,
+    which real Jira text sometimes contains and jsonb cannot store, become U+FFFD on the parsed object rather
+    than costing the whole document; a literal backslash-u0000 typed in a text is kept as typed."""
     try:
         text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        if "\\u0000" in text:
+            # json.dumps escapes a real NUL as \u0000, which jsonb refuses: replace NULs in the parsed object
+            # (a literal backslash-u0000 typed in a text also matches here; it is left as it is). Inside the
+            # RecursionError guard: this recursion is deeper than json.dumps's.
+            text = json.dumps(_without_nul(payload), ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise RejectedDocument(f"document is not valid JSON: {exc}") from exc
     except RecursionError:
@@ -250,10 +263,6 @@ def _payload_json(payload: dict[str, Any]) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise RejectedDocument(f"document holds invalid Unicode (a lone surrogate at {exc.start})") from None
-    if "\\u0000" in text:
-        # json.dumps escapes a real NUL as \u0000, which jsonb refuses: replace NULs in the parsed object
-        # (a literal backslash-u0000 typed in a text also matches here; it is left as it is)
-        text = json.dumps(_without_nul(payload), ensure_ascii=False, separators=(",", ":"))
     return text
 
 
@@ -314,9 +323,9 @@ def _load_rows(
         for seq, record in enumerate(records):
             try:
                 source_id, parent_id, updated_at = spec.key(record)
-                copy.write_row((seq, source_id, parent_id, updated_at, _payload_json(record.payload)))
+                copy.write_row((seq, source_id, parent_id, updated_at, payload_json(record.payload)))
             except RejectedDocument as exc:
-                rejected.append((str(exc), _document_text(record.payload), record.origin))
+                rejected.append((str(exc), document_text(record.payload), record.origin))
     if rejected:
         with conn.cursor() as cur:
             cur.executemany(

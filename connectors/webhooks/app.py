@@ -22,8 +22,9 @@ Every delivery ends in exactly one of these, and none is a bare 500 with nothing
 * Accepted -> 202 once the delivery is durably stored: the verbatim payload and headers (secret headers
   removed) in ``raw.webhook_events`` and its normalised documents through the loader (source ``webhook``), in
   one transaction. When the payload cannot be normalised, or its documents cannot be loaded, the delivery is
-  still stored and the reason is a dead letter. A redelivery -> 200, stored once. Dedupe key: GitLab
-  ``Idempotency-Key``, else ``webhook-id``, else a hash of the event and the body
+  still stored and the reason is a dead letter. A ``jira:issue_deleted`` leaves a tombstone dated by the
+  payload's ``timestamp`` (the source's clock; now when absent or ahead). A redelivery -> 200, stored once.
+  Dedupe key: GitLab ``Idempotency-Key``, else ``webhook-id``, else a hash of the event and the body
   (``X-Gitlab-Webhook-UUID`` is new on every request, retries included); Jira
   ``X-Atlassian-Webhook-Identifier``, else the body's hash.
 * Database unavailable -> 503 with ``Retry-After`` (the sender retries; nothing was acknowledged).
@@ -37,6 +38,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -47,7 +49,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from connectors.state import mark_deleted
-from connectors.webhooks.normalize import gitlab_records, jira_records
+from connectors.webhooks.normalize import gitlab_records, jira_event_time, jira_records
 from connectors.webhooks.verify import (
     Verdict,
     gitlab_token_ok,
@@ -57,9 +59,7 @@ from connectors.webhooks.verify import (
     standard_webhook_verdict,
 )
 from warehouse.errors import SettingsError
-from warehouse.loader import RejectedDocument, load_records
-from warehouse.loader import _document_text as storable_text  # the loader's own rules: NUL, surrogates
-from warehouse.loader import _payload_json as storable_json
+from warehouse.loader import RejectedDocument, document_text, load_records, payload_json  # the loader's rules
 from warehouse.records import RawRecord
 from warehouse.settings import Settings, get_settings, redact_url
 
@@ -193,7 +193,7 @@ class Intake:
             "insert into app.dead_letters (source, table_name, reason, document, origin) "
             "values ('webhook', %s, %s, %s, %s)"
         )
-        params = (f"webhook_events:{delivery.source}", reason, storable_text(delivery.body), delivery.origin)
+        params = (f"webhook_events:{delivery.source}", reason, document_text(delivery.body), delivery.origin)
         if conn is not None:
             conn.execute(statement, params)
             return
@@ -207,8 +207,10 @@ class Intake:
         records: list[RawRecord],
         deleted_issue: str | None,
         problems: list[str],
+        deleted_at: datetime | None = None,
     ) -> bool:
-        """Store one delivery, its documents and any dead letter atomically; False when already stored."""
+        """Store one delivery, its documents and any dead letter atomically; False when already stored.
+        ``deleted_at`` is when the source deleted ``deleted_issue`` (default: now)."""
         with self.connect() as conn, conn.transaction():
             row = conn.execute(
                 "insert into raw.webhook_events (source, delivery_id, event_type, headers, payload) "
@@ -227,7 +229,14 @@ class Intake:
             if records:
                 load_records(conn, records, "webhook")
             if deleted_issue:
-                mark_deleted(conn, "jira_issues", [deleted_issue], "webhook", children="jira_changelogs")
+                mark_deleted(
+                    conn,
+                    "jira_issues",
+                    [deleted_issue],
+                    "webhook",
+                    children="jira_changelogs",
+                    deleted_at=deleted_at,
+                )
             for problem in problems:
                 self.dead_letter(delivery, problem, conn)
         return True
@@ -318,14 +327,13 @@ class Intake:
             if stamp is not None and abs(self.clock() - stamp) > self.tolerance:
                 return self._stale(delivery, stamp, "payload timestamp")
         try:
-            payload_text = storable_json(payload)
-        except RejectedDocument as exc:
+            payload_text = payload_json(payload)
+        except RejectedDocument as exc:  # NaN, lone surrogates, nested too deeply (NULs included)
             return self._unstorable(delivery, f"unstorable JSON: {exc}")
-        except RecursionError:
-            return self._unstorable(delivery, "unstorable JSON: nested too deeply to store")
         problems: list[str] = []
         records: list[RawRecord] = []
         deleted: str | None = None
+        deleted_at: datetime | None = None
         try:
             if delivery.source == "gitlab":
                 kind = payload.get("object_kind")
@@ -336,11 +344,13 @@ class Intake:
                 event = payload.get("webhookEvent")
                 delivery.event = event if isinstance(event, str) else None
                 records, deleted = jira_records(payload)
+                if deleted:
+                    deleted_at = self._deletion_time(payload)
         except Exception as exc:  # an unexpected shape: keep the delivery, say why it gave no documents
-            records, deleted = [], None
+            records, deleted, deleted_at = [], None, None
             problems.append(f"could not normalise the delivery: {type(exc).__name__}: {exc}")
         try:
-            stored = self.store(delivery, payload_text, records, deleted, problems)
+            stored = self.store(delivery, payload_text, records, deleted, problems, deleted_at)
         except psycopg.OperationalError:
             raise
         except Exception as exc:
@@ -356,6 +366,15 @@ class Intake:
         if problems:
             content["dead_letters"] = problems
         return Answer(202, content)
+
+    def _deletion_time(self, payload: dict[str, Any]) -> datetime | None:
+        """When the source deleted the issue: the event's ``timestamp``, so a tombstone is ordered by the
+        source's clock (only a document updated after the deletion restores the issue). A time ahead of
+        this server's clock (skew) counts as now; None (now) when the payload has none."""
+        happened = jira_event_time(payload)
+        if happened is None:
+            return None
+        return min(happened, datetime.fromtimestamp(self.clock(), tz=UTC))
 
     def _unstorable(self, delivery: Delivery, reason: str) -> Answer:
         self.dead_letter(delivery, reason)

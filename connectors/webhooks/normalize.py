@@ -166,6 +166,18 @@ def _is_incident(attributes: dict[str, Any]) -> bool:
     return kind == "incident" or (not kind and "escalation_status" in attributes)
 
 
+def jira_event_time(payload: dict[str, Any]) -> datetime | None:
+    """When a Jira event happened at the source: its payload ``timestamp`` (epoch milliseconds), or None when
+    the payload carries no usable one."""
+    stamp = payload.get("timestamp")
+    if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(stamp / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def jira_records(payload: dict[str, Any]) -> tuple[list[RawRecord], str | None]:
     """Documents of a Jira webhook, and the id of an issue it deletes (``jira:issue_deleted``)."""
     event = payload.get("webhookEvent")

@@ -21,7 +21,18 @@ sync_app = typer.Typer(
 connectors_app = typer.Typer(help="Inspect the live-source configuration.", no_args_is_help=True)
 webhooks_app = typer.Typer(help="Receive Jira and GitLab webhooks.", no_args_is_help=True)
 
-FullOption = Annotated[bool, typer.Option("--full", help="Ignore watermarks; also detect deleted issues.")]
+FullOption = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help=(
+            "Ignore watermarks and list everything again, then look for deletions: Jira issues and GitLab "
+            "merge requests, pipelines, deployments and incidents no longer listed are asked for one by one "
+            "and removed (kept in app.deleted_documents) only when the source answers 404. "
+            "Cannot be combined with --since."
+        ),
+    ),
+]
 SinceOption = Annotated[Optional[str], typer.Option(help="Fetch what changed since this date (YYYY-MM-DD).")]
 
 
@@ -166,5 +177,9 @@ def serve(
     import uvicorn
 
     from connectors.webhooks.app import create_app
+    from heimdall.cli.data import sweep_interrupted_runs
+    from heimdall.cli.db import ready_url
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)
+    url = ready_url()
+    sweep_interrupted_runs(url)  # like a sync does at its start
+    uvicorn.run(create_app(url), host=host, port=port, log_level="info", access_log=False)

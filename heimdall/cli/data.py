@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from connectors.state import sweep_interrupted
 from heimdall.cli._output import console, parse_date, progress
 from heimdall.cli.db import ready_url
 from warehouse import db as warehouse_db
@@ -19,7 +21,17 @@ from warehouse.records import RAW_TABLES, SOURCES, RawRecord
 from warehouse.settings import get_settings
 
 
+def sweep_interrupted_runs(url: str) -> None:
+    """What a sync does at its start: mark load batches and sync scopes left ``running`` by a process that
+    was killed (its database session is gone) as ``interrupted``, and say so. Live ones are left alone."""
+    with warehouse_db.connect(url) as conn:
+        notes = sweep_interrupted(conn)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+
+
 def load_with_progress(url: str, records: Iterable[RawRecord], source: str, description: str) -> LoadSummary:
+    sweep_interrupted_runs(url)
     with progress() as bar:
         task = bar.add_task(description, total=None, detail="")
         seen = 0
