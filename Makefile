@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Superset 6.1 pins SQLAlchemy 1.4 and pandas 2.1: its own virtualenv, driven by subprocess and HTTP.
+SUPERSET_VENV := .venv-superset
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 SCALE ?= medium
 SEED ?= 42
 
-.PHONY: setup demo test check lint lint-python lint-sql build db-start db-stop bench bench-diagnosis clean
+.PHONY: setup superset-venv demo test check lint lint-python lint-sql build db-start db-stop bench bench-diagnosis clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +19,20 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-demo: setup
-	$(BIN)/heimdall demo --scale $(SCALE) --seed $(SEED)
+$(SUPERSET_STAMP): superset/requirements.txt
+	$(PYTHON) -m venv $(SUPERSET_VENV)
+	$(SUPERSET_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SUPERSET_VENV)/bin/python -m pip install --quiet -r superset/requirements.txt
+	touch $(SUPERSET_STAMP)
+
+superset-venv: $(SUPERSET_STAMP)
+
+# Ends with the six Superset dashboards served on 127.0.0.1 (URL and login printed).
+demo: setup superset-venv
+	$(BIN)/heimdall demo --scale $(SCALE) --seed $(SEED) --approve-planted --dashboards
 
 # Every check the configuration promises, then every test.
-test: setup lint
+test: setup superset-venv lint
 	$(BIN)/pytest
 
 lint: lint-python lint-sql
@@ -53,5 +65,6 @@ bench-diagnosis: setup
 	$(BIN)/python bench/diagnosis_accuracy.py --seeds 1 2 3 4 5
 
 clean:
+	-$(BIN)/heimdall superset stop
 	-$(BIN)/heimdall db stop
 	rm -rf .heimdall dbt/target dbt/logs

@@ -22,6 +22,7 @@ from generator.presets import KNOBS, PRESETS
 from generator.scenario import KnobSchedule, Scenario, ScenarioError, load_scenario, parse_scenario
 from generator.simulate import TeamParams, TeamSim, team_params
 from generator.simulate_gitlab import GitlabSim
+from generator.text import TeamText
 from warehouse.jsonl import read_jsonl, write_jsonl
 from warehouse.records import RawRecord
 
@@ -103,16 +104,20 @@ class GeneratorRun:
 
     def team_records(self, team: Team) -> Iterator[RawRecord]:
         """Simulate and render one team (deterministic on its own, independent of other teams)."""
-        rng = Random(f"{self.seed}:{team.slug}")
+        seed, slug = self.seed, team.slug
         sim = TeamSim(
             team=team,
             window=self.window,
-            sched=self.schedules[team.slug],
-            params=self.params[team.slug],
-            rng=rng,
+            sched=self.schedules[slug],
+            params=self.params[slug],
+            rng=Random(f"{seed}:{slug}"),
+            mess=Random(f"{seed}:{slug}:mess"),
+            text=TeamText(seed, slug),
             ids=IdAlloc(team.idx),
         ).run()
-        gl = GitlabSim(sim=sim, rng=Random(f"{self.seed}:{team.slug}:gitlab")).run()
+        gl = GitlabSim(
+            sim=sim, rng=Random(f"{seed}:{slug}:gitlab"), mess=Random(f"{seed}:{slug}:gitlab-mess")
+        ).run()
         out_rng = Random(f"{self.seed}:{team.slug}:deliveries")
         in_jira = gl.incidents if team.incident_tracker == "jira" else []
         issues = sim.issues + in_jira

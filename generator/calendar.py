@@ -11,9 +11,51 @@ WORK_END_HOUR = 18
 WORK_HOURS_PER_DAY = WORK_END_HOUR - WORK_START_HOUR
 
 
-def fmt_jira(t: dt.datetime) -> str:
-    """Jira REST timestamp: ``2026-03-05T09:12:44.000+0000``."""
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}+0000"
+# Jira renders every timestamp in the time zone of the account that reads it. The zones the synthetic Jira
+# accounts use, with their daylight-saving rules (no tz database needed, so output never depends on one).
+JIRA_ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
+
+
+def _last_sunday(year: int, month: int) -> dt.date:
+    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    last = nxt - dt.timedelta(days=1)
+    return last - dt.timedelta(days=(last.weekday() + 1) % 7)
+
+
+def _nth_sunday(year: int, month: int, n: int) -> dt.date:
+    first = dt.date(year, month, 1)
+    return first + dt.timedelta(days=(6 - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def zone_offset(zone: str, t: dt.datetime) -> dt.timedelta:
+    """UTC offset of one of ``JIRA_ZONES`` at the instant ``t`` (aware, UTC)."""
+    if zone == "UTC":
+        return dt.timedelta(0)
+    if zone == "Asia/Kolkata":
+        return dt.timedelta(hours=5, minutes=30)
+    year = t.year
+    if zone == "Europe/Berlin":  # CEST from the last Sunday of March to the last Sunday of October, 01:00 UTC
+        start = at_hour(_last_sunday(year, 3), 1)
+        end = at_hour(_last_sunday(year, 10), 1)
+        return dt.timedelta(hours=2 if start <= t < end else 1)
+    if (
+        zone == "America/New_York"
+    ):  # EDT from the 2nd Sunday of March to the 1st Sunday of November, 02:00 local
+        start = at_hour(_nth_sunday(year, 3, 2), 7)
+        end = at_hour(_nth_sunday(year, 11, 1), 6)
+        return dt.timedelta(hours=-4 if start <= t < end else -5)
+    raise ValueError(f"unknown zone {zone!r} (known: {', '.join(JIRA_ZONES)})")
+
+
+def fmt_jira(t: dt.datetime, zone: str = "UTC") -> str:
+    """Jira REST timestamp in ``zone``'s local time: ``2026-03-05T09:12:44.000+0000`` in UTC,
+    ``2026-03-05T10:12:44.000+0100`` in Europe/Berlin."""
+    offset = zone_offset(zone, t)
+    local = t + offset
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hh, mm = divmod(abs(minutes), 60)
+    return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}{sign}{hh:02d}{mm:02d}"
 
 
 def fmt_gitlab(t: dt.datetime) -> str:

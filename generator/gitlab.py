@@ -52,10 +52,12 @@ def mr_doc(mr: MRPlan, at: dt.datetime, notes_count: int) -> dict:
     closed = mr.closed if mr.closed and mr.closed < at else None
     draft = mr.draft and mr.ready >= at
     times = [mr.created] + [t for t in mr.commit_times if t < at]
-    times += [t for t in (mr.ready, mr.first_review, mr.approved, merged, closed) if t and t < at]
+    times += [
+        t for t in (mr.ready, mr.first_review, mr.approved, mr.self_approved, merged, closed) if t and t < at
+    ]
     shas = [sha for t, sha in zip(mr.commit_times, mr.shas, strict=False) if t < at] or mr.shas[:1]
     author = mr.author.gitlab()
-    merger = (mr.reviewer or mr.author).gitlab() if merged else None
+    merger = (mr.merged_by or mr.author).gitlab() if merged else None
     full = f"{mr.project.path_with_namespace}!{mr.iid}"
     return {
         "id": mr.id,
@@ -172,39 +174,65 @@ def _status_doc(status: str) -> dict:
     }
 
 
-def pipeline_doc(p: Pipeline) -> dict:
+def _job_at(j: Job, p: Pipeline, at: dt.datetime) -> tuple[str, dt.datetime | None, dt.datetime | None]:
+    """A job's (status, started, finished) as the API shows it at ``at``."""
+    if j.finished is not None and j.finished < at:
+        return j.status, j.started, j.finished
+    if j.started is not None and j.started < at:
+        return "running", j.started, None
+    if p.finished < at:
+        return j.status, None, None  # skipped, or canceled before it started
+    return "created", None, None  # a later stage of a running pipeline
+
+
+def _pipeline_at(p: Pipeline, at: dt.datetime) -> tuple[str, dt.datetime | None, dt.datetime]:
+    """A pipeline's (status, finished, updated) at ``at``: one still going then is ``running``."""
+    if p.status == "skipped":
+        return "skipped", None, p.created
+    if p.finished < at:
+        return p.status, p.finished, p.finished
+    events = [p.started] + [t for j in p.jobs for t in (j.created, j.started, j.finished) if t and t < at]
+    return "running", None, max(events)
+
+
+def pipeline_doc(p: Pipeline, at: dt.datetime) -> dict:
+    status, finished, updated = _pipeline_at(p, at)
+    started = None if status == "skipped" else p.started
     return {
         "id": p.id,
         "iid": p.iid,
         "project_id": p.project.id,
         "sha": p.sha,
         "ref": p.ref,
-        "status": p.status,
+        "status": status,
         "source": p.source,
         "created_at": fmt_gitlab(p.created),
-        "updated_at": fmt_gitlab(p.finished),
+        "updated_at": fmt_gitlab(updated),
         "web_url": f"{p.project.web_url}/-/pipelines/{p.id}",
         "before_sha": "0" * 40,
         "tag": False,
         "yaml_errors": None,
         "user": p.user.gitlab(),
-        "started_at": fmt_gitlab(p.started),
-        "finished_at": fmt_gitlab(p.finished),
+        "started_at": _ts(started),
+        "finished_at": _ts(finished),
         "committed_at": None,
-        "duration": int((p.finished - p.started).total_seconds()),
-        "queued_duration": 2,
+        "duration": int((finished - p.started).total_seconds()) if finished and started else None,
+        "queued_duration": 2 if started else None,
         "coverage": None,
-        "detailed_status": _status_doc(p.status),
+        "detailed_status": _status_doc(status),
         "name": None,
     }
 
 
-def job_doc(j: Job, p: Pipeline) -> dict:
-    dur = (j.finished - j.started).total_seconds() if j.started and j.finished else None
-    queued = (j.started - j.created).total_seconds() if j.started else None
+def job_doc(j: Job, p: Pipeline, at: dt.datetime) -> dict:
+    """``GET /projects/:id/pipelines/:id/jobs`` item. Current GitLab job documents have no ``retried`` key: a
+    retried attempt is a job of the same name in the same pipeline, created when the earlier one failed."""
+    status, started, finished = _job_at(j, p, at)
+    dur = (finished - started).total_seconds() if started and finished else None
+    queued = (started - j.created).total_seconds() if started else None
     return {
         "id": j.id,
-        "status": j.status,
+        "status": status,
         "stage": j.stage,
         "name": j.name,
         "ref": p.ref,
@@ -212,16 +240,21 @@ def job_doc(j: Job, p: Pipeline) -> dict:
         "coverage": None,
         "allow_failure": False,
         "created_at": fmt_gitlab(j.created),
-        "started_at": _ts(j.started),
-        "finished_at": _ts(j.finished),
+        "started_at": _ts(started),
+        "finished_at": _ts(finished),
         "erased_at": None,
         "duration": None if dur is None else round(dur, 3),
         "queued_duration": None if queued is None else round(queued, 3),
         "user": p.user.gitlab(),
-        "failure_reason": j.failure_reason,
-        "retried": j.retried,
+        "failure_reason": j.failure_reason if status == "failed" else None,
         "commit": {"id": p.sha, "short_id": p.sha[:8]},
-        "pipeline": {"id": p.id, "project_id": p.project.id, "ref": p.ref, "sha": p.sha, "status": p.status},
+        "pipeline": {
+            "id": p.id,
+            "project_id": p.project.id,
+            "ref": p.ref,
+            "sha": p.sha,
+            "status": _pipeline_at(p, at)[0],
+        },
         "web_url": f"{p.project.web_url}/-/jobs/{j.id}",
         "artifacts": [],
         "runner": None,
@@ -230,10 +263,15 @@ def job_doc(j: Job, p: Pipeline) -> dict:
     }
 
 
-def deployment_doc(d: Deployment) -> dict:
+def deployment_doc(d: Deployment, at: dt.datetime) -> dict:
+    """A deployment at ``at``: the status of its job then (running while the job runs, created before it
+    starts). Some successful ones carry no ``finished_at`` (``reports_finished``; older API records)."""
     p, j = d.pipeline, d.job
-    status = "success" if j.status == "success" else "failed"
-    finished = j.finished or p.finished
+    job_status, started, job_finished = _job_at(j, p, at)
+    status = {"success": "success", "running": "running", "created": "created"}.get(job_status, "failed")
+    if job_status == "canceled":
+        status = "canceled"
+    finished = job_finished or started or p.created
     return {
         "id": d.id,
         "iid": d.iid,
@@ -242,7 +280,7 @@ def deployment_doc(d: Deployment) -> dict:
         "status": status,
         "created_at": fmt_gitlab(p.created),
         "updated_at": fmt_gitlab(finished),
-        "finished_at": fmt_gitlab(finished) if status == "success" else None,
+        "finished_at": fmt_gitlab(finished) if status == "success" and d.reports_finished else None,
         "user": d.user.gitlab(),
         "environment": {
             "id": d.env_id,
@@ -253,14 +291,14 @@ def deployment_doc(d: Deployment) -> dict:
         },
         "deployable": {
             "id": j.id,
-            "status": j.status,
+            "status": job_status,
             "stage": j.stage,
             "name": j.name,
             "ref": p.ref,
             "created_at": fmt_gitlab(j.created),
-            "started_at": _ts(j.started),
-            "finished_at": _ts(j.finished),
-            "pipeline": {"id": p.id, "sha": p.sha, "ref": p.ref, "status": p.status},
+            "started_at": _ts(started),
+            "finished_at": _ts(job_finished),
+            "pipeline": {"id": p.id, "sha": p.sha, "ref": p.ref, "status": _pipeline_at(p, at)[0]},
         },
     }
 
@@ -350,17 +388,19 @@ def gitlab_records(g: GitlabSim) -> Iterator[RawRecord]:
             if t < at:
                 yield RawRecord("gitlab_mr_commits", commit_doc(mr, sha, t, k), str(mr.id))
     for p in g.pipelines:
-        if p.finished < start:
+        if p.finished < start or p.created >= at:
             continue
-        last[p.project.id] = max(last[p.project.id], p.finished)
-        yield RawRecord("gitlab_pipelines", pipeline_doc(p), str(p.project.id))
+        last[p.project.id] = max(last[p.project.id], _pipeline_at(p, at)[2])
+        yield RawRecord("gitlab_pipelines", pipeline_doc(p, at), str(p.project.id))
         for j in p.jobs:
-            yield RawRecord("gitlab_jobs", job_doc(j, p), str(p.id))
+            if j.created < at:
+                yield RawRecord("gitlab_jobs", job_doc(j, p, at), str(p.id))
     for d in g.deployments:
-        if d.pipeline.finished < start:
+        if d.pipeline.finished < start or d.pipeline.created >= at:
             continue
-        yield RawRecord("gitlab_deployments", deployment_doc(d), str(d.project.id))
-        if d.link_mrs and d.tier == "production" and d.job.status == "success":
+        doc = deployment_doc(d, at)
+        yield RawRecord("gitlab_deployments", doc, str(d.project.id))
+        if d.link_mrs and d.tier == "production" and doc["status"] == "success":
             for mr in d.mrs:
                 yield RawRecord(
                     "gitlab_deployment_merge_requests", mr_doc(mr, at, n_notes.get(mr.id, 0)), str(d.id)

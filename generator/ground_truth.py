@@ -79,7 +79,8 @@ def build_ground_truth(
 
 def _workflow_statuses(name: str) -> list[str]:
     w = next(x for x in WORKFLOWS if x.name == name)
-    names = [w.todo, w.selected, w.in_progress, w.review, *w.qa, w.done, w.blocked, w.cancelled, w.reopened]
+    names = [w.todo, w.selected, w.in_progress, w.awaiting_review, w.review, *w.qa, w.done, w.renamed_done]
+    names += [w.blocked, w.cancelled, w.reopened]
     return [n for n in names if n]
 
 

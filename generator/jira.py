@@ -75,12 +75,39 @@ def _issue_sprint(s: Sprint, at: dt.datetime) -> dict:
     }
 
 
+def _paragraph(lines: list[str]) -> dict:
+    inline: list[dict] = []
+    for line in lines:
+        if inline:
+            inline.append({"type": "hardBreak"})
+        inline.append({"type": "text", "text": line})
+    return {"type": "paragraph", "content": inline}
+
+
 def _adf(text: str) -> dict:
-    return {
-        "type": "doc",
-        "version": 1,
-        "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}],
-    }
+    """An Atlassian Document Format body: blank-line separated paragraphs (line breaks are ``hardBreak``s);
+    the ``- `` lines of a block become a bullet list after its other lines."""
+    content: list[dict] = []
+    for block in text.split("\n\n"):
+        lines = block.split("\n")
+        items = [line[2:] for line in lines if line.startswith("- ")]
+        plain = [line for line in lines if not line.startswith("- ")]
+        if plain:
+            content.append(_paragraph(plain))
+        if items:
+            content.append(
+                {
+                    "type": "bulletList",
+                    "content": [
+                        {
+                            "type": "listItem",
+                            "content": [_paragraph([item])],
+                        }
+                        for item in items
+                    ],
+                }
+            )
+    return {"type": "doc", "version": 1, "content": content}
 
 
 def _last(events: Sequence[tuple[dt.datetime, T]], at: dt.datetime, default: T) -> T:
@@ -100,6 +127,8 @@ def issue_updated(issue: IssuePlan, at: dt.datetime) -> dt.datetime:
 
 
 def issue_doc(issue: IssuePlan, team: Team, sprints: dict[int, Sprint], at: dt.datetime) -> dict:
+    """The issue as ``GET /rest/api/3/issue`` returns it at ``at``, timestamps in the team's Jira zone."""
+    zone = team.jira_time_zone
     status = str(_last(issue.statuses, at, issue.statuses[0][1]))
     cat = STATUSES[status][1]
     assignee = _last(issue.assignees, at, None)
@@ -165,10 +194,10 @@ def issue_doc(issue: IssuePlan, team: Team, sprints: dict[int, Sprint], at: dt.d
         "assignee": assignee.jira() if isinstance(assignee, Person) else None,
         "reporter": issue.reporter.jira(),
         "creator": issue.reporter.jira(),
-        "created": fmt_jira(issue.created),
-        "updated": fmt_jira(issue_updated(issue, at)),
-        "statuscategorychangedate": fmt_jira(cat_change),
-        "resolutiondate": fmt_jira(resolved) if resolved else None,
+        "created": fmt_jira(issue.created, zone),
+        "updated": fmt_jira(issue_updated(issue, at), zone),
+        "statuscategorychangedate": fmt_jira(cat_change, zone),
+        "resolutiondate": fmt_jira(resolved, zone) if resolved else None,
         "resolution": resolution,
         "description": _adf(issue.description),
         TEAM_FIELD: team.team_field(),
@@ -341,9 +370,16 @@ def jira_records(
             h for h in _histories(issue, team, by_id, at) if h[0] >= window_start
         ]  # older ones are lost
         docs = [
-            {"id": ids.make(t), "author": who.jira(), "created": fmt_jira(t), "items": items}
+            {
+                "id": ids.make(t),
+                "author": who.jira(),
+                "created": fmt_jira(t, team.jira_time_zone),
+                "items": items,
+            }
             for t, who, items in histories
         ]
+        if issue.history_lost:  # Jira returns no changelog for it at all
+            docs = []
         r = rng.random()
         if r < 0.08:
             docs.reverse()  # delivered newest first

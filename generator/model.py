@@ -80,6 +80,8 @@ class MRPlan:
     files: int = 0
     merge_sha: str = ""
     shas: list[str] = field(default_factory=list)
+    merged_by: Person | None = None  # the reviewer, or the author when merged without review
+    self_approved: dt.datetime | None = None  # the author approved their own MR
 
 
 @dataclass
@@ -102,6 +104,7 @@ class IssuePlan:
     finished: dt.datetime | None = None  # first entry into a done-category status
     mrs: list[MRPlan] = field(default_factory=list)
     project: GitlabProject | None = None  # incidents: the service (GitLab project) that is affected
+    history_lost: bool = False  # Jira returns no changelog at all for it (imported / purged history)
 
 
 # ---------------------------------------------------------------------- GitLab activity around the MRs
@@ -125,7 +128,6 @@ class Job:
     created: dt.datetime
     started: dt.datetime | None
     finished: dt.datetime | None
-    retried: bool = False
     failure_reason: str | None = None
 
 
@@ -140,8 +142,8 @@ class Pipeline:
     user: Person
     created: dt.datetime
     started: dt.datetime
-    finished: dt.datetime
-    status: str
+    finished: dt.datetime  # as planned; a pipeline still going at the cutoff is rendered as running
+    status: str  # success | failed | canceled | skipped (skipped pipelines never start)
     jobs: list[Job] = field(default_factory=list)
 
 
@@ -158,3 +160,4 @@ class Deployment:
     user: Person
     mrs: list[MRPlan]
     link_mrs: bool
+    reports_finished: bool = True  # False: a successful deployment whose document has no finished_at

@@ -8,7 +8,9 @@ import re
 from dataclasses import dataclass
 from random import Random
 
-from generator.calendar import UTC
+from generator.calendar import JIRA_ZONES, UTC
+from generator.mess import SECOND_PRODUCTION_REGION
+from generator.text import person_name
 
 JIRA_BASE = "https://acme.atlassian.net"
 GITLAB_BASE = "https://gitlab.acme.io"
@@ -33,75 +35,6 @@ MAX_TEAMS = 4000
 
 SERVICES = ("api", "web", "worker", "gateway", "ledger", "sync", "admin", "events", "scheduler", "ui")
 PROD_ENV_NAMES = ("production", "prod", "prod-eu")
-
-FIRST = (
-    "Ada",
-    "Ben",
-    "Chloe",
-    "Dev",
-    "Elena",
-    "Farid",
-    "Grace",
-    "Hugo",
-    "Ines",
-    "Jonas",
-    "Kira",
-    "Liam",
-    "Maya",
-    "Nils",
-    "Olga",
-    "Pavel",
-    "Quinn",
-    "Rosa",
-    "Sami",
-    "Tara",
-    "Umar",
-    "Vera",
-    "Wei",
-    "Ximena",
-    "Yusuf",
-    "Zoe",
-    "Aron",
-    "Bea",
-    "Carl",
-    "Dana",
-    "Emil",
-    "Fay",
-    "Gil",
-    "Hana",
-    "Ivo",
-    "Jade",
-)
-LAST = (
-    "Novak",
-    "Okafor",
-    "Lindqvist",
-    "Moreau",
-    "Tanaka",
-    "Schmidt",
-    "Rossi",
-    "Kowalski",
-    "Haddad",
-    "Silva",
-    "Nguyen",
-    "Petrov",
-    "Jensen",
-    "Garcia",
-    "Müller",
-    "Dubois",
-    "Costa",
-    "Ivanova",
-    "Kim",
-    "Larsen",
-    "Mendes",
-    "Brennan",
-    "Sato",
-    "Fischer",
-    "Horvat",
-    "Yilmaz",
-    "Andersen",
-    "Baker",
-)
 
 
 def slugify(name: str) -> str:
@@ -185,10 +118,22 @@ class Workflow:
     selected: str | None = None
     reopened: str | None = None
     scrum: bool = True
+    awaiting_review: str = "Ready for Review"  # waiting: MR ready, nobody reviewing yet
+    renamed_done: str | None = None  # a later done -> done rename (Done -> Released, Resolved -> Closed)
 
 
 WORKFLOWS = (
-    Workflow("W1", "To Do", "In Progress", "Code Review", ("QA",), "Done", "Blocked", "Won't Do"),
+    Workflow(
+        "W1",
+        "To Do",
+        "In Progress",
+        "Code Review",
+        ("Ready for QA", "QA"),
+        "Done",
+        "Blocked",
+        "Won't Do",
+        renamed_done="Released",
+    ),
     Workflow(
         "W2",
         "Backlog",
@@ -200,6 +145,7 @@ WORKFLOWS = (
         "Cancelled",
         selected="Selected for Development",
         scrum=False,
+        awaiting_review="Awaiting Review",
     ),
     Workflow(
         "W3",
@@ -211,6 +157,7 @@ WORKFLOWS = (
         "Blocked",
         "Won't Do",
         reopened="Reopened",
+        renamed_done="Closed",
     ),
 )
 INCIDENT_STATUSES = ("Open", "Investigating", "Mitigated", "Resolved")
@@ -219,14 +166,17 @@ INCIDENT_STATUSES = ("Open", "Investigating", "Mitigated", "Resolved")
 STATUSES: dict[str, tuple[str, str, str]] = {
     "To Do": ("10000", "new", "todo"),
     "In Progress": ("3", "indeterminate", "in_progress"),
+    "Ready for Review": ("10007", "indeterminate", "waiting"),
     "Code Review": ("10001", "indeterminate", "review"),
     "QA": ("10002", "indeterminate", "in_progress"),
     "Done": ("10003", "done", "done"),
     "Blocked": ("10004", "indeterminate", "blocked"),
     "Won't Do": ("10005", "done", "cancelled"),
+    "Released": ("10006", "done", "done"),
     "Backlog": ("10010", "new", "todo"),
     "Selected for Development": ("10011", "new", "todo"),
     "Doing": ("10012", "indeterminate", "in_progress"),
+    "Awaiting Review": ("10018", "indeterminate", "waiting"),
     "In Review": ("10013", "indeterminate", "review"),
     "Ready for QA": ("10014", "indeterminate", "waiting"),
     "Testing": ("10015", "indeterminate", "in_progress"),
@@ -261,6 +211,12 @@ class GitlabProject:
     def web_url(self) -> str:
         return f"{GITLAB_BASE}/{self.path_with_namespace}"
 
+    @property
+    def prod_envs(self) -> tuple[str, ...]:
+        """Production environments one deployment pipeline deploys to (``prod-eu`` projects: two regions)."""
+        second = SECOND_PRODUCTION_REGION.get(self.prod_env)
+        return (self.prod_env, second) if second else (self.prod_env,)
+
 
 @dataclass(frozen=True, slots=True)
 class Team:
@@ -280,6 +236,11 @@ class Team:
     def incident_tracker(self) -> str:
         """Where the team files incidents: every third team in GitLab, the others in Jira OPS."""
         return "gitlab" if self.idx % 3 == 2 else "jira"
+
+    @property
+    def jira_time_zone(self) -> str:
+        """The time zone Jira renders this team's timestamps in (its sync account's profile zone)."""
+        return JIRA_ZONES[self.idx % len(JIRA_ZONES)]
 
     @property
     def jira_project_id(self) -> str:
@@ -308,6 +269,7 @@ class Team:
             "workflow": self.workflow.name,
             "scrum": self.workflow.scrum,
             "board_id": self.board_id,
+            "jira_time_zone": self.jira_time_zone,
         }
 
 
@@ -325,15 +287,15 @@ def build_team(seed: int, idx: int, size: int) -> Team:
     people = []
     used: set[str] = set()
     for i in range(size):
-        first, last = rng.choice(FIRST), rng.choice(LAST)
-        username = f"{first}.{last}".lower().replace("ü", "ue")
+        # The org stream once drew each name from two lists of 36 first and 28 last names. The draws stay so
+        # that a seed keeps its projects (and so every timing drawn after them) now that Faker names people.
+        rng.randrange(36), rng.randrange(28)
+        display_name, username = person_name(seed, slug, i)
         while username in used:
             username += str(i)
         used.add(username)
         gid = 1000 + idx * 1000 + i
-        people.append(
-            Person(stable_hex(seed, slug, i), f"{first} {last}", f"{username}@acme.io", gid, username)
-        )
+        people.append(Person(stable_hex(seed, slug, i), display_name, f"{username}@acme.io", gid, username))
     n_projects = 1 + rng.randrange(3)
     services = rng.sample(SERVICES, n_projects)
     projects = []

@@ -7,10 +7,12 @@ import math
 from dataclasses import dataclass, field
 from random import Random
 
+from generator import mess as rates
 from generator.calendar import Window, add_work_hours, at_hour
 from generator.model import IdAlloc, IssuePlan, MRPlan, Sprint
 from generator.org import BOTS, Person, Team
 from generator.scenario import KnobSchedule
+from generator.text import TeamText, ascii_fold
 
 PREWINDOW_WEEKS = 8
 ISSUES_PER_ENGINEER_WEEK = 1.9
@@ -127,7 +129,7 @@ def new_sha(rng: Random) -> str:
 
 
 def short_slug(text: str, n: int = 4) -> str:
-    words = "".join(c if c.isalnum() else " " for c in text.lower()).split()
+    words = "".join(c if c.isalnum() else " " for c in ascii_fold(text).lower()).split()
     return "-".join(words[:n])
 
 
@@ -137,7 +139,9 @@ class TeamSim:
     window: Window
     sched: KnobSchedule
     params: TeamParams
-    rng: Random
+    rng: Random  # times the work: the planted effects live here
+    mess: Random  # decides the edge cases of generator/mess.py (own stream: never shifts a timing)
+    text: TeamText
     ids: IdAlloc
     issues: list[IssuePlan] = field(default_factory=list)
     mrs: list[MRPlan] = field(default_factory=list)
@@ -182,7 +186,8 @@ class TeamSim:
         itype = "Story" if r < 0.5 else "Bug" if r < 0.75 else "Task"
         r = rng.random()
         priority = "Medium" if r < 0.6 else "High" if r < 0.8 else "Low" if r < 0.95 else "Highest"
-        summary = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)}"
+        verb, obj = rng.choice(VERBS), rng.choice(OBJECTS)
+        summary, description = self.text.issue(itype, verb, obj, [p.name for p in self.team.projects])
         labels = sorted(rng.sample(LABELS, rng.choice((0, 1, 1, 2))))
         issue = IssuePlan(
             id=10000 + self.team.idx * 100_000 + num,
@@ -193,7 +198,7 @@ class TeamSim:
             labels=labels,
             created=created,
             reporter=rng.choice(self.team.engineers),
-            description=f"As a user I want to {summary.lower()} so that things work better.",
+            description=description,
         )
         self.issues.append(issue)
         st = issue.statuses
@@ -207,6 +212,11 @@ class TeamSim:
         start = add_work_hours(created, wait)
         if not_before is not None and start < not_before:
             start = add_work_hours(not_before, rng.uniform(0, 8))
+        elif not_before is None and wait < 2.0 and self.mess.random() < rates.CHANGE_BEFORE_CREATED:
+            # filed for work already under way and moved on at once; the changelog clock runs 1-90 s behind
+            start = created - dt.timedelta(seconds=self.mess.uniform(1, 90))
+            if wf.selected:
+                st[-1] = (start - dt.timedelta(seconds=2), wf.selected)
         issue.started = start
         assignee = None if rng.random() < 0.07 else rng.choice(self.team.engineers)
         if assignee is not None:
@@ -230,11 +240,23 @@ class TeamSim:
                 mr = self._feature_mr(issue, author, start, ready, j)
                 issue.mrs.append(mr)
                 ends.append(mr.merged or ready)
-            st.append((min(m.ready for m in issue.mrs), wf.review))
+            # waiting for review (MR ready, nobody on it yet) is its own status, then active review
+            ready = min(m.ready for m in issue.mrs)
+            st.append((ready, wf.awaiting_review))
+            reviews = [
+                m.first_review for m in issue.mrs if m.first_review is not None and m.first_review > ready
+            ]
+            if reviews:
+                st.append((min(reviews), wf.review))
             t = max(ends)
         if wf.name == "W1" and rng.random() < 0.6:
-            st.append((t, "QA"))
-            t = add_work_hours(t, rng.expovariate(1 / 5) + 0.3)
+            # merged work queues for the testers before QA picks it up (waiting between active steps): the
+            # QA phase's time, split into the queue and the testing
+            qa = rng.expovariate(1 / 5) + 0.3
+            queued = qa * self.mess.uniform(0.3, 0.7)
+            st.append((t, "Ready for QA"))
+            st.append((add_work_hours(t, queued), "QA"))
+            t = add_work_hours(t, qa)
         elif wf.name == "W2":
             st.append((t, "Ready for QA"))
             t = add_work_hours(t, rng.expovariate(1 / 6) + 0.2)
@@ -251,6 +273,9 @@ class TeamSim:
                 r1 = add_work_hours(r1, rng.expovariate(1 / 6) + 0.2)
             st.append((r1, wf.in_progress))
             st.append((add_work_hours(r1, rng.expovariate(1 / 10) + 1), wf.done))
+        if wf.renamed_done and self.mess.random() < rates.DONE_RENAME[wf.name]:  # done -> done, not rework
+            st.append((add_work_hours(st[-1][0], self.mess.expovariate(1 / 16) + 1), wf.renamed_done))
+        issue.history_lost = self.mess.random() < rates.HISTORY_LOST
         return issue
 
     def _finish(self, issue: IssuePlan, t: dt.datetime, status: str) -> None:
@@ -309,10 +334,25 @@ class TeamSim:
         project = rng.choice(self.team.projects)
         approved: dt.datetime | None
         merged: dt.datetime | None
+        first: dt.datetime | None
+        reviewer: Person | None
         reviewer, first, approved, merged = self._review(ready, self.team.engineers, author)
+        planned_first = first
         closed: dt.datetime | None = None
         if rng.random() < 0.04:  # abandoned
             closed, merged, approved = add_work_hours(first, rng.uniform(1, 20)), None, None
+        merged_by = reviewer if merged else None
+        self_approved: dt.datetime | None = None
+        mess = self.mess
+        if merged and mess.random() < rates.MERGED_WITHOUT_REVIEW[kind]:
+            first = approved = None
+            merged, merged_by = add_work_hours(ready, mess.uniform(0.1, 2.0)), author
+            if kind == "renovate" or mess.random() >= rates.UNREVIEWED_REVIEWER_REQUESTED:
+                reviewer = None  # Renovate automerges; otherwise nobody was asked
+            if kind != "renovate" and mess.random() < rates.SELF_APPROVED_UNREVIEWED:
+                self_approved = max(ready, merged - dt.timedelta(minutes=mess.uniform(1, 5)))
+        elif merged and approved and kind != "renovate" and mess.random() < rates.SELF_APPROVED_REVIEWED:
+            self_approved = ready + (approved - ready) * mess.uniform(0.1, 0.9)
         mr = MRPlan(
             id=self.ids.next("mr"),
             iid=self._iid(project.id),
@@ -330,6 +370,8 @@ class TeamSim:
             approved=approved,
             merged=merged,
             closed=closed,
+            merged_by=merged_by,
+            self_approved=self_approved,
             additions=int(rng.lognormvariate(4, 1.1)) + 1,
             deletions=int(rng.lognormvariate(3, 1.1)),
             files=1 + int(rng.expovariate(1 / 4)),
@@ -344,11 +386,20 @@ class TeamSim:
             if work_start - dt.timedelta(days=3) < weekend < ready:
                 times[0] = weekend
                 times.sort()
-        if rng.random() < 0.4 and first:  # fix-up after review feedback
-            end = approved or closed or first
-            times.append(first + (end - first) * rng.uniform(0.2, 0.9))
+        # An MR merged without review draws the fix-up it never gets, so every later timing of the team stays
+        # where it was (the planted effects are tuned on this stream).
+        unused = 0
+        if rng.random() < 0.4 and planned_first:  # fix-up after review feedback
+            at = rng.uniform(0.2, 0.9)
+            if first:
+                end = approved or closed or first
+                times.append(first + (end - first) * at)
+            else:
+                unused = 1
         mr.commit_times = times
         mr.shas = [new_sha(rng) for _ in times]
+        for _ in range(unused):
+            new_sha(rng)
         mr.merge_sha = new_sha(rng) if merged else ""
         self.mrs.append(mr)
         return mr
@@ -366,14 +417,15 @@ class TeamSim:
         r = rng.random()
         unlinked = self.sched.at("unlinked_work_rate", ready)
         placement = "none" if r < unlinked else "branch" if r < unlinked + 0.15 else "title"
+        body = self.text.mr_body(title)
         if placement == "title":
             t_title = f"[{issue.key}] {title}" if rng.random() < 0.2 else f"{issue.key}: {title}"
             branch = f"{issue.key}-{slug}" if rng.random() < 0.5 else f"feature/{issue.key.lower()}-{slug}"
-            desc = f"Closes {issue.key}\n\nImplements {title.lower()}."
+            desc = f"Closes {issue.key}\n\n{body}"
         elif placement == "branch":
-            t_title, branch, desc = title, f"feature/{issue.key}-{slug}", f"Implements {title.lower()}."
+            t_title, branch, desc = title, f"feature/{issue.key}-{slug}", body
         else:
-            t_title, branch, desc = title, f"{author.username.split('.')[0]}/{slug}", f"{title}."
+            t_title, branch, desc = title, f"{author.username.split('.')[0]}/{slug}", body
         mr = self._new_mr("feature", author, t_title, branch, desc, created, ready, draft, start)
         mr.issue_key = issue.key if placement != "none" else None
         mr.key_placement = placement

@@ -1,28 +1,66 @@
-"""Shared fixtures: a real PostgreSQL (embedded pgserver, or HEIMDALL_TEST_DATABASE_URL's server),
-one fresh database per test module, the real loader and real dbt against it."""
+"""Shared fixtures: a real PostgreSQL (embedded pgserver, or HEIMDALL_TEST_DATABASE_URL's server), the real
+loader and real dbt against it.
+
+* ``warehouse_url`` / ``load`` / ``dbt`` / ``query``: the test module's own database (migrations applied),
+  for modules that load their own hand-written documents or change the data they read.
+* ``generated_org(scenario, seed=..., as_of=..., models=...)``: a generated organisation, loaded once per
+  test session into its own database and shared by every module that asks for the same (scenario, seed,
+  scale, as_of). Modules name the models they read; only those and everything upstream are built (with
+  their data and unit tests), and a model already built for another module is not built again. Read only:
+  a module that changes data uses its own database.
+* A module whose set-up is slow and does not depend on other tests defines
+  ``prepare_in_background(prep: tests.support.Preparation)`` (load, dbt build, run the demo...): it starts
+  when the session starts, in a background lane beside the quick tests, and the module's ``prepared``
+  fixture waits for what it returned. Its ``warehouse_url`` / ``load`` / ``dbt`` / ``query`` are then
+  ``prep.warehouse()``. ``HEIMDALL_TEST_SERIAL_SETUP=1`` runs each set-up in its module instead (no
+  background thread: for debugging, or to compare timings).
+
+Modules that build only part of the project select it with ``tests.support.upstream_of(*models)``; the
+whole project (every model and data test) is still built by the CLI tests (test_pipeline.py,
+test_ground_truth_interventions.py).
+"""
 
 from __future__ import annotations
 
 import os
-import re
-import uuid
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg.rows import dict_row
 
-from warehouse.dbt_runner import run_dbt
-from warehouse.loader import LoadSummary, load_records
-from warehouse.migrate import migrate
-from warehouse.records import RawRecord
-from warehouse.settings import PROJECT_ROOT, Settings
+from tests.support import BackgroundLane, GeneratedOrg, Preparation, Warehouse, create_database, drop_database
+from warehouse.dbt_vars import vars_args
+from warehouse.loader import LoadSummary
+from warehouse.settings import PROJECT_ROOT
 
 SPECIMENS = PROJECT_ROOT.parent / "shared" / "specimens"
+
+# The embedded server is thrown away after the session: durability buys nothing there, and every dbt
+# model, CREATE/DROP DATABASE and load would otherwise wait for fsync. Never applied to
+# HEIMDALL_TEST_DATABASE_URL's server.
+THROWAWAY_SERVER_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+}
+
+PREPARED_MODULES = pytest.StashKey[list[ModuleType]]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The collected modules that prepare in the background, in the order they will run."""
+    modules: list[ModuleType] = []
+    for item in session.items:
+        module = getattr(item, "module", None)
+        if module is not None and hasattr(module, "prepare_in_background") and module not in modules:
+            modules.append(module)
+    session.stash[PREPARED_MODULES] = modules
 
 
 @pytest.fixture(scope="session")
@@ -41,84 +79,124 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pgdata = Path("/tmp") / f"heimdall-test-pg-{os.getpid()}"
     server = pgserver.get_server(pgdata, cleanup_mode="delete")
     try:
-        yield str(server.get_uri())
+        url = str(server.get_uri())
+        with psycopg.connect(url, autocommit=True) as admin:
+            for name, value in THROWAWAY_SERVER_SETTINGS.items():
+                admin.execute(sql.SQL("alter system set {} = {}").format(sql.Identifier(name), value))
+            admin.execute("select pg_reload_conf()")
+        yield url
     finally:
         server.cleanup()
 
 
-def _database_url(server_url: str, dbname: str) -> str:
-    info = conninfo_to_dict(server_url)
-    info["dbname"] = dbname
-    return make_conninfo(**info)
+@pytest.fixture(scope="session")
+def generated_org(
+    pg_server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., GeneratedOrg]]:
+    """``generated_org(scenario, seed=7, as_of=date(...), scale="small", models=("fct_x", ...))``: the
+    organisation generated with those options, loaded once per session, built with ``as_of`` (its last
+    second) for at least ``models`` and their upstream (``models=None``: the whole project)."""
+    from generator import GeneratorOptions, generate, load_scenario
+
+    orgs: dict[tuple[str, int, str, str], GeneratedOrg] = {}
+    lock = threading.RLock()  # asked for from the background lane and the tests
+
+    def _get(
+        scenario: Path,
+        *,
+        seed: int,
+        as_of: date,
+        scale: str = "small",
+        models: Sequence[str] | None = None,
+    ) -> GeneratedOrg:
+        scenario = Path(scenario).resolve()
+        key = (str(scenario), seed, scale, as_of.isoformat())
+        with lock:
+            org = orgs.get(key)
+            if org is None:
+                label = f"org_{scenario.stem}_{seed}_{scale}"
+                warehouse = Warehouse(create_database(pg_server_url, label), tmp_path_factory.mktemp(label))
+                run = generate(
+                    GeneratorOptions(seed=seed, scale=scale, scenario=load_scenario(scenario), as_of=as_of)
+                )
+                truth = run.ground_truth()
+                summary = warehouse.load(run.records)
+                org = orgs[key] = GeneratedOrg(warehouse, truth, vars_args(as_of=as_of), summary)
+            org.build(models)
+            return org
+
+    yield _get
+    for org in orgs.values():
+        drop_database(pg_server_url, org.warehouse.url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def background(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BackgroundLane]:
+    """Starts every collected module's ``prepare_in_background`` at the beginning of the session."""
+    lane = BackgroundLane(serial=os.environ.get("HEIMDALL_TEST_SERIAL_SETUP", "") not in ("", "0"))
+    modules = request.session.stash.get(PREPARED_MODULES, [])
+    server_url = request.getfixturevalue("pg_server_url") if modules else ""
+    if modules:
+        orgs = request.getfixturevalue("generated_org")
+        for module in modules:
+            name = module.__name__
+            home = tmp_path_factory.mktemp(name.rsplit(".", 1)[-1])
+            lane.submit(Preparation(server_url, name, home, orgs, SPECIMENS), module.prepare_in_background)
+    yield lane
+    for warehouse in lane.close():
+        drop_database(server_url, warehouse.url)
 
 
 @pytest.fixture(scope="module")
-def warehouse_url(pg_server_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A brand-new database (migrations applied) for one test module."""
-    stem = re.sub(r"[^a-z0-9]+", "_", request.module.__name__.rsplit(".", 1)[-1].lower())
-    dbname = f"t_{stem[:40]}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
-    url = _database_url(pg_server_url, dbname)
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-    yield url
-    with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname)))
+def prepared(background: BackgroundLane, request: pytest.FixtureRequest) -> Any:
+    """What this module's ``prepare_in_background`` returned (waits for it; its errors and skips surface)."""
+    return background.result(request.module.__name__)
 
 
 @pytest.fixture(scope="module")
-def load(warehouse_url: str) -> Callable[..., LoadSummary]:
+def module_warehouse(
+    background: BackgroundLane, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Warehouse]:
+    name = request.module.__name__
+    if background.has(name):
+        background.result(name)
+        yield background.preparation(name).warehouse()  # dropped when the session ends
+        return
+    server_url = request.getfixturevalue("pg_server_url")
+    warehouse = Warehouse(
+        create_database(server_url, name.rsplit(".", 1)[-1]), tmp_path_factory.mktemp("home")
+    )
+    yield warehouse
+    drop_database(server_url, warehouse.url)
+
+
+@pytest.fixture(scope="module")
+def warehouse_url(module_warehouse: Warehouse) -> str:
+    """The test module's own database (migrations applied)."""
+    return module_warehouse.url
+
+
+@pytest.fixture(scope="module")
+def load(module_warehouse: Warehouse) -> Callable[..., LoadSummary]:
     """Load RawRecords through the real loader: ``load(records, source="synthetic")``."""
-
-    def _load(records: Iterable[RawRecord], source: str = "synthetic", **kwargs: Any) -> LoadSummary:
-        with psycopg.connect(warehouse_url) as conn:
-            return load_records(conn, records, source, **kwargs)
-
-    return _load
+    return module_warehouse.load
 
 
 @pytest.fixture(scope="module")
-def dbt(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., str]:
+def dbt(module_warehouse: Warehouse) -> Callable[..., str]:
     """Run real dbt against this module's database: ``dbt("build", "--select", "...")``.
 
     Raises with the tail of dbt's output on failure; returns the output on success.
     """
-    home = tmp_path_factory.mktemp("heimdall-home")
-    settings = Settings(
-        home=home,
-        database_url=warehouse_url,
-        dbt_project_dir=PROJECT_ROOT / "dbt",
-        dbt_target_schema="marts",
-        dbt_threads=2,
-    )
-    env_before = {key: os.environ.get(key) for key in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
-
-    def _dbt(*args: str) -> str:
-        os.environ["DBT_TARGET_PATH"] = str(home / "target")
-        os.environ["DBT_LOG_PATH"] = str(home / "logs")
-        try:
-            completed = run_dbt(list(args), warehouse_url, settings, capture=True)
-        finally:
-            for key, value in env_before.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-        return completed.stdout
-
-    return _dbt
+    return module_warehouse.dbt
 
 
 @pytest.fixture(scope="module")
-def query(warehouse_url: str) -> Callable[..., list[dict[str, Any]]]:
+def query(module_warehouse: Warehouse) -> Callable[..., list[dict[str, Any]]]:
     """Run SQL on this module's database and get rows as dicts."""
-
-    def _query(statement: str, params: Any = None) -> list[dict[str, Any]]:
-        with psycopg.connect(warehouse_url, row_factory=dict_row) as conn:
-            return conn.execute(statement, params).fetchall()  # type: ignore[arg-type]
-
-    return _query
+    return module_warehouse.query
 
 
 @pytest.fixture(scope="session")

@@ -32,9 +32,14 @@ def mart_names() -> list[str]:
 
 
 def upstream_of(*models: str) -> list[str]:
-    """dbt arguments selecting ``models`` and everything upstream of them, with the data and unit tests whose
-    parents are all selected (a test that also reads an unselected model would fail on a fresh database)."""
-    return ["--select", *(f"+{model}" for model in models), "--indirect-selection", "cautious"]
+    """dbt arguments selecting ``models`` and everything upstream of them, with the data tests whose parents
+    are all selected (a test that also reads an unselected model would fail on a fresh database).
+
+    dbt unit tests are left out: they run on their own fixed rows, never on the loaded documents, so a
+    partial build would only repeat them; every whole-project build of the session (test_pipeline.py's
+    demos, the CLI builds of test_ground_truth_interventions.py...) runs them all."""
+    selection = ["--select", *(f"+{model}" for model in models), "--indirect-selection", "cautious"]
+    return [*selection, "--exclude-resource-type", "unit_test"]
 
 
 def database_url(server_url: str, dbname: str) -> str:
@@ -171,23 +176,37 @@ class BackgroundLane:
     the quick tests that come first on the other core. A module waits for its own set-up when it starts;
     an error or skip raised there surfaces in that module as if its fixture had raised it."""
 
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heimdall-test-prepare")
+    def __init__(self, *, serial: bool = False) -> None:
+        """``serial``: no background thread; each set-up runs when its module first asks for it."""
+        self._executor = None if serial else ThreadPoolExecutor(1, thread_name_prefix="heimdall-test-prepare")
         self._jobs: dict[str, tuple[Preparation, Future[Any]]] = {}
+        self._pending: dict[str, Callable[[Preparation], Any]] = {}
 
     def submit(self, preparation: Preparation, prepare: Callable[[Preparation], Any]) -> None:
-        self._jobs[preparation.module] = (preparation, self._executor.submit(prepare, preparation))
+        if self._executor is None:
+            self._jobs[preparation.module] = (preparation, Future())
+            self._pending[preparation.module] = prepare
+        else:
+            self._jobs[preparation.module] = (preparation, self._executor.submit(prepare, preparation))
 
     def has(self, module: str) -> bool:
         return module in self._jobs
 
     def result(self, module: str) -> Any:
-        return self._jobs[module][1].result()
+        preparation, future = self._jobs[module]
+        prepare = self._pending.pop(module, None)
+        if prepare is not None:
+            try:
+                future.set_result(prepare(preparation))
+            except BaseException as exc:  # skips too: they surface in the module, as from a fixture
+                future.set_exception(exc)
+        return future.result()
 
     def preparation(self, module: str) -> Preparation:
         return self._jobs[module][0]
 
     def close(self) -> list[Warehouse]:
         """Stop (pending set-ups are cancelled, a running one finishes); the warehouses they created."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
         return [prep.created_warehouse for prep, _ in self._jobs.values() if prep.created_warehouse]

@@ -11,20 +11,36 @@ from datetime import date
 
 import pytest
 
-from generator import GeneratorOptions, generate, load_scenario
+from tests.support import GeneratedOrg, Preparation
 from warehouse.settings import PROJECT_ROOT
 
 AS_OF = date(2026, 11, 20)
 
 
+# the marts these tests read: only they and their upstream are built (with their data tests)
+MARTS = ("fct_issue_lifecycle", "fct_blocked_intervals", "fct_sprint_performance")
+
+
+def prepare_in_background(prep: Preparation) -> GeneratedOrg:
+    """Generate, load and build the organisation (starts with the session, see tests/conftest.py)."""
+    return prep.generated_org(
+        PROJECT_ROOT / "tests" / "scenarios" / "flow_planted.yml", seed=11, as_of=AS_OF, models=MARTS
+    )
+
+
 @pytest.fixture(scope="module")
-def truth(load, dbt) -> dict:
-    scenario = load_scenario(PROJECT_ROOT / "tests" / "scenarios" / "flow_planted.yml")
-    run = generate(GeneratorOptions(seed=11, scale="small", scenario=scenario, as_of=AS_OF))
-    ground_truth = run.ground_truth()
-    load(run.records)
-    dbt("build", "--vars", '{"as_of": "2026-11-20T23:59:59+00:00"}')
-    return ground_truth
+def org(prepared) -> GeneratedOrg:
+    return prepared
+
+
+@pytest.fixture(scope="module")
+def truth(org) -> dict:
+    return org.truth
+
+
+@pytest.fixture(scope="module")
+def query(org):
+    return org.query
 
 
 def _effect(truth: dict, effect_id: str) -> dict:

@@ -10,20 +10,36 @@ from statistics import median
 
 import pytest
 
-from generator import GeneratorOptions, generate, load_scenario
+from tests.support import GeneratedOrg, Preparation
 from warehouse.settings import PROJECT_ROOT
 
 AS_OF = date(2026, 11, 20)
 
 
+# the marts these tests read: only they and their upstream are built (with their data tests)
+MARTS = ("fct_merge_requests", "fct_pipelines", "fct_ci_daily")
+
+
+def prepare_in_background(prep: Preparation) -> GeneratedOrg:
+    """Generate, load and build the organisation (starts with the session, see tests/conftest.py)."""
+    return prep.generated_org(
+        PROJECT_ROOT / "tests" / "scenarios" / "review_ci_planted.yml", seed=7, as_of=AS_OF, models=MARTS
+    )
+
+
 @pytest.fixture(scope="module")
-def truth(load, dbt) -> dict:
-    scenario = load_scenario(PROJECT_ROOT / "tests" / "scenarios" / "review_ci_planted.yml")
-    run = generate(GeneratorOptions(seed=7, scale="small", scenario=scenario, as_of=AS_OF))
-    ground_truth = run.ground_truth()
-    load(run.records)
-    dbt("build", "--vars", '{"as_of": "2026-11-20T23:59:59+00:00"}')
-    return ground_truth
+def org(prepared) -> GeneratedOrg:
+    return prepared
+
+
+@pytest.fixture(scope="module")
+def truth(org) -> dict:
+    return org.truth
+
+
+@pytest.fixture(scope="module")
+def query(org):
+    return org.query
 
 
 def _effect(truth: dict, effect_id: str) -> dict:

@@ -215,3 +215,79 @@ def _env_name(field: str) -> str:
         return field.upper()
     names = {"dbt_project_dir": "HEIMDALL_DBT_DIR", "dbt_target_schema": "HEIMDALL_DBT_SCHEMA"}
     return names.get(field, "HEIMDALL_" + field.upper())
+
+
+class SupersetSettings(_Section):
+    """Superset dashboards (HEIMDALL_SUPERSET_*): where Superset runs, its admin login and its metadata
+    database, the login Superset reads the marts with, and where issue links point. Read with
+    :func:`get_superset_settings`; secrets are never part of a repr."""
+
+    model_config = SettingsConfigDict(env_prefix="HEIMDALL_SUPERSET_")
+
+    # Superset 6.1's own virtualenv (`make superset-venv`; it pins SQLAlchemy 1.4 and pandas 2.1).
+    venv: Path = PROJECT_ROOT / ".venv-superset"
+    config_path: Path = PROJECT_ROOT / "superset" / "superset_config.py"
+    assets_dir: Path = PROJECT_ROOT / "superset" / "assets"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8088, ge=1, le=65535)
+    # Threads of the single gunicorn worker (in-process caches need one worker).
+    threads: int = Field(default=8, ge=1, le=64)
+    admin_username: str = "admin"
+    # None: generated once, printed when generated, kept in HEIMDALL_HOME/superset/admin_password (0600).
+    admin_password: str | None = Field(default=None, repr=False)
+    # None: SUPERSET_SECRET_KEY, else generated once into HEIMDALL_HOME/superset/secret_key (0600).
+    secret_key: str | None = Field(
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices("HEIMDALL_SUPERSET_SECRET_KEY", "SUPERSET_SECRET_KEY", "secret_key"),
+    )
+    # Superset's metadata: this database on the warehouse's server, unless metadata_url names another.
+    metadata_database: str = Field(default="superset", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    metadata_url: str | None = Field(default=None, repr=False)
+    # The login role Superset reads the marts with (member of heimdall_reader; password generated).
+    reader_login: str = Field(default="heimdall_superset", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    # Streamlit Issue Investigator: table rows naming an issue link to `<url>?issue=KEY`.
+    investigator_url: str = "http://127.0.0.1:8501/"
+    # Where users reach Superset (printed, used in links); None: http://host:port.
+    public_url: str | None = None
+
+    _blanks = field_validator("admin_password", "secret_key", "metadata_url", "public_url", mode="before")(
+        _blank_to_none
+    )
+
+    @field_validator("venv", "config_path", "assets_dir", mode="after")
+    @classmethod
+    def _absolute_path(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator("investigator_url", "public_url", mode="after")
+    @classmethod
+    def _plain_http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL")
+        if any(char in value for char in "'\"<>` \\"):
+            raise ValueError("must not contain quotes, angle brackets, backslashes or spaces")
+        return value
+
+    @property
+    def url(self) -> str:
+        """Where Superset is served."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_superset_settings() -> SupersetSettings:
+    """The Superset settings of this process (environment and ``.env``), validated once."""
+    _load_env_file()
+    try:
+        return SupersetSettings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_input=False, include_url=False):
+            field = str(error["loc"][0]).upper() if error["loc"] else ""
+            name = field if field.startswith(("HEIMDALL_", "SUPERSET_")) else f"HEIMDALL_SUPERSET_{field}"
+            lines.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

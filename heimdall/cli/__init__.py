@@ -8,6 +8,7 @@ import typer
 
 from heimdall.cli import build, data, db, recommendations
 from heimdall.cli import connectors as connectors_cli
+from heimdall.cli import superset as superset_cli
 from heimdall.cli._output import print_error
 from warehouse.errors import HeimdallError
 
@@ -28,6 +29,7 @@ app.command("verify")(recommendations.verify_command)
 app.add_typer(connectors_cli.sync_app, name="sync")
 app.add_typer(connectors_cli.connectors_app, name="connectors")
 app.add_typer(connectors_cli.webhooks_app, name="webhooks")
+app.add_typer(superset_cli.app, name="superset")
 
 
 def main() -> None:

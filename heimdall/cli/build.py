@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -45,8 +46,24 @@ def demo(
     scenario: Annotated[Path, typer.Option(help="Scenario YAML.")] = Path("generator/scenarios/demo.yml"),
     as_of: Annotated[Optional[str], typer.Option(help="Last day of data (default: today, UTC).")] = None,
     fresh: Annotated[bool, typer.Option(help="Replace the synthetic data even if unchanged.")] = False,
+    approve_planted: Annotated[
+        bool,
+        typer.Option(
+            "--approve-planted",
+            help="Approve the interventions the scenario plants (as `heimdall recommendations approve`, from "
+            "the ground truth), rebuild and verify.",
+        ),
+    ] = False,
+    dashboards: Annotated[
+        bool,
+        typer.Option(
+            "--dashboards", help="Provision the Superset dashboards and serve them in the background."
+        ),
+    ] = False,
 ) -> None:
-    """The whole demo: start the warehouse, generate and load the demo org, dbt build, summary.
+    """The whole demo: start the warehouse, generate and load the demo org, dbt build, summary; with
+    --approve-planted the planted intervention is approved and verified, with --dashboards Superset serves
+    the six dashboards (`make demo` does both).
 
     Re-running with the same options changes nothing. With other options (another day, seed, scale or
     scenario) the previous synthetic organisation is purged first and the marts fully rebuilt, because
@@ -57,9 +74,9 @@ def demo(
 
     scenario_path = scenario if scenario.is_absolute() else pipeline.project_path(scenario)
     as_of_date = data.as_of_day(as_of)
-    console.rule("1/4 warehouse")
+    console.rule("1/6 warehouse")
     db_start()
-    console.rule("2/4 generate and load the demo organisation")
+    console.rule("2/6 generate and load the demo organisation")
     planned = run_generator(
         GeneratorOptions(seed=seed, scale=scale, scenario=load_scenario(scenario_path), as_of=as_of_date)
     ).ground_truth()
@@ -89,7 +106,65 @@ def demo(
         out=None,
         ground_truth=None,
     )
-    console.rule("3/4 dbt build")
+    console.rule("3/6 dbt build")
     _build_and_verify(pipeline.demo_build_args(as_of_date, full_refresh=replace), url)
-    console.rule("4/4 summary")
+    console.rule("4/6 summary")
     summary()
+    if approve_planted:
+        console.rule("5/6 approve the planted intervention")
+        _approve_planted(planned, as_of_date, url)
+    if dashboards:
+        console.rule("6/6 dashboards")
+        _dashboards(url)
+
+
+def _approve_planted(truth: dict, as_of_date: date, url: str) -> None:
+    """Record the scenario's planted approvals (insights.recommendations.decide, the code path of
+    `heimdall recommendations approve`), then rebuild and verify so the outcome is in the marts."""
+    from heimdall.planted import planted_approvals, record_planted_approvals
+
+    with warehouse_db.connect(url) as conn:
+        result = record_planted_approvals(conn, truth)
+    skipped = dict((approval, reason) for approval, reason in result.skipped)
+    for approval in planted_approvals(truth):
+        if approval in skipped:
+            console.print(f"not approved: {approval.recommendation_id}: {skipped[approval]}", soft_wrap=True)
+            continue
+        state = "recorded" if approval in result.recorded else "already recorded"
+        console.print(
+            f"{state}: approve {approval.recommendation_id} from {approval.start.isoformat()} "
+            f"--by {approval.decided_by!r}",
+            soft_wrap=True,
+        )
+    if result.recorded:
+        _build_and_verify(pipeline.demo_build_args(as_of_date, full_refresh=False), url)
+
+
+def _dashboards(url: str) -> None:
+    """Provision Superset (idempotent) and serve it in the background; print where and how to log in."""
+    from heimdall.cli.superset import public_url, report_provisioning, serve_in_background
+    from heimdall.superset import runtime
+    from heimdall.superset.provision import provision
+    from warehouse.settings import get_superset_settings
+
+    settings, superset = get_settings(), get_superset_settings()
+    result = provision(settings, superset, url)
+    report_provisioning(result)
+    found = runtime.secrets(settings, superset)
+    serve_in_background(
+        settings,
+        superset,
+        runtime.environment(settings, superset, found, url),
+        host=superset.host,
+        port=superset.port,
+    )
+    password = (
+        found.admin_password
+        if result.admin_password
+        else f"(in {runtime.state_dir(settings) / 'admin_password'}, or HEIMDALL_SUPERSET_ADMIN_PASSWORD)"
+    )
+    console.print(
+        f"[bold]Dashboards:[/] {public_url(superset, superset.host, superset.port)}/dashboard/list/  "
+        f"[bold]login:[/] {superset.admin_username} {password}  (`heimdall superset stop` stops it)",
+        soft_wrap=True,
+    )

@@ -77,6 +77,8 @@ def show_command(
     )
     console.print(f"[bold]Action:[/] {row['action']}")
     console.print(f"[bold]Watch:[/] {row['metric_name']} — expected: {row['expected_effect']}")
+    if row.get("guard_metric_name"):
+        console.print(f"[bold]Guard:[/] {row['guard_metric_name']} — verified beside it; it must not worsen")
     console.print(
         f"[bold]Now:[/] {_num(row['current_value'], 2)} against threshold {_num(row['threshold_value'], 2)} "
         f"(organisation {_num(row['baseline_value'], 2)}); severity {row['severity'] or '—'}"
@@ -195,9 +197,10 @@ def verify_command(
             if row["did_estimate"] is None
             else f"{row['did_estimate']:+.2f} [{_num(row['did_ci_low'], 2)}, {_num(row['did_ci_high'], 2)}]"
         )
+        metric = row["metric_name"] + (" (guard)" if row.get("metric_role") == "guard" else "")
         table.add_row(
             row["recommendation_id"],
-            row["metric_name"],
+            metric,
             f"{_num(row['treated_before'], 2)} → {_num(row['treated_after'], 2)}",
             pct,
             did,
@@ -206,7 +209,13 @@ def verify_command(
         )
     console.print(table)
     for row in rows:
-        console.print(f"[bold]{row['recommendation_id']}:[/] {row['verdict_basis']}")
+        console.print(f"[bold]{row['recommendation_id']} · {row['metric_name']}:[/] {row['verdict_basis']}")
+    for row in rows:
+        if row.get("metric_role") == "guard" and row["verdict"] == "worsened":
+            console.print(
+                f"[bold yellow]{row['recommendation_id']}:[/] its guard {row['metric_name']} worsened: "
+                "the watched metric's change may come at that cost (docs/metrics.md, verification)."
+            )
 
 
 def _pct(value: Any) -> str:

@@ -14,11 +14,12 @@ __all__ = ["VerificationError", "compute_outcomes", "run_after_build"]
 
 
 def run_after_build(url: str, *, baseline_weeks: int, resamples: int, as_of: date | None = None) -> int:
-    """Recompute analysis.intervention_outcomes after a dbt build; returns the number of outcomes.
+    """Recompute analysis.intervention_outcomes after a dbt build; returns the number of approved
+    interventions verified (each has an outcome per metric it watches: its watched metric and any guard).
 
     ``baseline_weeks`` must be the ``roi_baseline_weeks`` var the build used (see warehouse.dbt_vars), so
     the verification and ``fct_roi_comparison`` compare the same windows.
     """
     with warehouse_db.connect(url) as conn:
         rows = compute_outcomes(conn, as_of, baseline_weeks=baseline_weeks, resamples=resamples)
-    return len(rows)
+    return len({row["recommendation_id"] for row in rows})

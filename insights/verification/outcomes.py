@@ -4,11 +4,19 @@ For every recommendation whose current (latest) decision is ``approved``, the wa
 treated team (the decision's snapshot: team, metric, intervention start) is compared between the baseline
 window ``[start - baseline_weeks, start)`` and the current window ``[start, as_of]``, using the item
 observations of ``marts.fct_metric_observations`` and the metric's aggregation from
-``seeds.metric_definitions``. The control group is every other team, except teams with their own approved
-intervention on the same metric starting inside the compared period. Results replace
-``analysis.intervention_outcomes`` in one transaction; dbt reads them as a source
+``seeds.metric_definitions``. So is the rule's **guard metric** (``seeds.recommendation_playbook``
+column ``guard_metric_name``, e.g. ``merged_without_review`` for a review SLO): an intervention must not look
+successful by making things worse elsewhere, so each approved recommendation gets one outcome per metric
+(``metric_role`` ``watched`` or ``guard``), computed the same way. The control group is every other team,
+except teams with their own approved intervention watching the same metric starting inside the compared
+period. Results replace ``analysis.intervention_outcomes`` in one transaction; dbt reads them as a source
 (``fct_intervention_outcomes``). The bootstrap seed of each row is derived from its recommendation and
-decision ids, so the same stored data always gives the same numbers.
+decision ids (and, for a guard, its metric), so the same stored data always gives the same numbers.
+
+Observations are grouped into **weekly blocks** anchored on the intervention start (the baseline window has
+``baseline_weeks`` whole weeks; the current window's last week may be partial) and the bootstrap resamples
+whole weeks (see :mod:`insights.verification.stats`): items of one week share its conditions, so a swing
+from one week to the next is not mistaken for the intervention's effect.
 """
 
 from __future__ import annotations
@@ -38,6 +46,15 @@ class Approved:
     team_id: str
     metric_name: str
     start: date
+    rule_id: str = ""
+
+
+@dataclass(frozen=True)
+class WatchedMetric:
+    """One metric an approved intervention is verified on: its watched metric or its guard."""
+
+    metric_name: str
+    role: str  # "watched" | "guard"
 
 
 @dataclass(frozen=True)
@@ -47,8 +64,10 @@ class MetricDefinition:
     min_sample: int
 
 
-def derived_seed(recommendation_id: str, decision_id: int) -> int:
-    digest = hashlib.sha256(f"{recommendation_id}:{decision_id}".encode()).digest()
+def derived_seed(recommendation_id: str, decision_id: int, guard_metric: str | None = None) -> int:
+    """The bootstrap seed of an outcome row (a guard's also depends on its metric)."""
+    key = f"{recommendation_id}:{decision_id}" + (f":{guard_metric}" if guard_metric else "")
+    digest = hashlib.sha256(key.encode()).digest()
     return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
 
 
@@ -73,13 +92,32 @@ def approved_interventions(conn: psycopg.Connection) -> list[Approved]:
     _require(conn, "intermediate.int_recommendation_decisions_latest")
     rows = conn.execute(
         """
-        select recommendation_id, decision_id, team_id, metric_name, intervention_start_date
+        select recommendation_id, decision_id, team_id, metric_name, intervention_start_date, rule_id
         from intermediate.int_recommendation_decisions_latest
         where decision = 'approved'
         order by recommendation_id
         """
     ).fetchall()
-    return [Approved(r[0], int(r[1]), r[2], r[3], r[4]) for r in rows]
+    return [Approved(r[0], int(r[1]), r[2], r[3], r[4], r[5] or "") for r in rows]
+
+
+def guard_metrics(conn: psycopg.Connection) -> dict[str, str]:
+    """rule_id -> the guard metric its verification also watches (seeds.recommendation_playbook)."""
+    _require(conn, "seeds.recommendation_playbook")
+    rows = conn.execute(
+        "select rule_id, guard_metric_name from seeds.recommendation_playbook "
+        "where nullif(trim(guard_metric_name), '') is not null"
+    ).fetchall()
+    return {r[0]: r[1].strip() for r in rows}
+
+
+def watched_metrics(item: Approved, guards: dict[str, str]) -> list[WatchedMetric]:
+    """The metrics an approved intervention is verified on: its watched metric, then its rule's guard."""
+    metrics = [WatchedMetric(item.metric_name, "watched")]
+    guard = guards.get(item.rule_id)
+    if guard and guard != item.metric_name:
+        metrics.append(WatchedMetric(guard, "guard"))
+    return metrics
 
 
 def metric_definitions(conn: psycopg.Connection) -> dict[str, MetricDefinition]:
@@ -114,31 +152,45 @@ def outcome_row(
     *,
     baseline_weeks: int,
     resamples: int,
+    metric: WatchedMetric | None = None,
 ) -> dict[str, Any]:
+    """The outcome of ``item`` on ``metric`` (default: its watched metric)."""
+    metric = metric or WatchedMetric(item.metric_name, "watched")
     baseline_start = item.start - timedelta(weeks=baseline_weeks)
     start_at, end_at = _midnight(item.start), _midnight(as_of + timedelta(days=1))
-    groups: dict[tuple[bool, bool], list[float]] = {(t, a): [] for t in (True, False) for a in (True, False)}
+    weeks_after = max(1, -(-(as_of + timedelta(days=1) - item.start).days // 7))
+    # (treated, after) -> one list of values per week of that window
+    blocks: dict[tuple[bool, bool], list[list[float]]] = {
+        (t, a): [[] for _ in range(weeks_after if a else baseline_weeks)]
+        for t in (True, False)
+        for a in (True, False)
+    }
     controls: set[str] = set()
-    for team, observed_at, value in _observations(conn, item.metric_name, _midnight(baseline_start), end_at):
+    observations = _observations(conn, metric.metric_name, _midnight(baseline_start), end_at)
+    for team, observed_at, value in observations:
         treated = team == item.team_id
         if not treated and team in excluded_controls:
             continue
         if not treated:
             controls.add(team)
-        groups[(treated, observed_at >= start_at)].append(value)
-    seed = derived_seed(item.recommendation_id, item.decision_id)
+        after = observed_at >= start_at
+        week = (observed_at - (start_at if after else _midnight(baseline_start))).days // 7
+        blocks[(treated, after)][week].append(value)
+    groups = {key: [value for block in weekly for value in block] for key, weekly in blocks.items()}
+    guard = metric.metric_name if metric.role == "guard" else None
+    seed = derived_seed(item.recommendation_id, item.decision_id, guard)
     how = definition.aggregation
     treated_change = bootstrap_change(
-        groups[(True, False)], groups[(True, True)], how, seed=seed, resamples=resamples
+        blocks[(True, False)], blocks[(True, True)], how, seed=seed, resamples=resamples
     )
     control_change = bootstrap_change(
-        groups[(False, False)], groups[(False, True)], how, seed=seed + 1, resamples=1
+        blocks[(False, False)], blocks[(False, True)], how, seed=seed + 1, resamples=1
     )
     did = bootstrap_did(
-        groups[(True, False)],
-        groups[(True, True)],
-        groups[(False, False)],
-        groups[(False, True)],
+        blocks[(True, False)],
+        blocks[(True, True)],
+        blocks[(False, False)],
+        blocks[(False, True)],
         how,
         seed=seed + 2,
         resamples=resamples,
@@ -156,7 +208,8 @@ def outcome_row(
         "recommendation_id": item.recommendation_id,
         "decision_id": item.decision_id,
         "team_id": item.team_id,
-        "metric_name": item.metric_name,
+        "metric_name": metric.metric_name,
+        "metric_role": metric.role,
         "aggregation": how,
         "intervention_start_date": item.start,
         "baseline_start": baseline_start,
@@ -196,31 +249,42 @@ def compute_outcomes(
     baseline_weeks: int = DEFAULT_BASELINE_WEEKS,
     resamples: int = DEFAULT_RESAMPLES,
 ) -> list[dict[str, Any]]:
-    """Recompute every approved intervention's outcome and replace analysis.intervention_outcomes."""
+    """Recompute every approved intervention's outcomes (its watched metric and its rule's guard metric) and
+    replace analysis.intervention_outcomes."""
     _require(conn, "marts.fct_metric_observations")
     as_of = as_of or build_as_of(conn)
     definitions = metric_definitions(conn)
     approved = approved_interventions(conn)
+    guards = guard_metrics(conn)
     rows: list[dict[str, Any]] = []
     for item in approved:
-        definition = definitions.get(item.metric_name)
-        if definition is None:
-            raise VerificationError(
-                f"{item.recommendation_id}: metric {item.metric_name!r} is not in seeds.metric_definitions"
-            )
         period_start = item.start - timedelta(weeks=baseline_weeks)
-        excluded = {
-            other.team_id
-            for other in approved
-            if other.metric_name == item.metric_name
-            and other.team_id != item.team_id
-            and period_start <= other.start <= as_of
-        }
-        rows.append(
-            outcome_row(
-                conn, item, definition, as_of, excluded, baseline_weeks=baseline_weeks, resamples=resamples
+        for metric in watched_metrics(item, guards):
+            definition = definitions.get(metric.metric_name)
+            if definition is None:
+                raise VerificationError(
+                    f"{item.recommendation_id}: {metric.role} metric {metric.metric_name!r} is not in "
+                    "seeds.metric_definitions"
+                )
+            excluded = {
+                other.team_id
+                for other in approved
+                if other.metric_name == metric.metric_name
+                and other.team_id != item.team_id
+                and period_start <= other.start <= as_of
+            }
+            rows.append(
+                outcome_row(
+                    conn,
+                    item,
+                    definition,
+                    as_of,
+                    excluded,
+                    baseline_weeks=baseline_weeks,
+                    resamples=resamples,
+                    metric=metric,
+                )
             )
-        )
     with conn.transaction():
         conn.execute("delete from analysis.intervention_outcomes")
         if rows:

@@ -1,14 +1,21 @@
 """Statistics for verifying an intervention: deterministic, dependency-free, reproducible from a seed.
 
+* **Observations come in weekly blocks.** Items of the same week share its conditions (a holiday, a broken
+  test cluster, the mix of manual and scheduled pipelines), so they are not independent draws: resampling
+  items one by one understates the uncertainty and turns ordinary week-to-week swings into "changes". Every
+  bootstrap below therefore resamples **whole weeks** (a block bootstrap; the weeks are 7-day blocks anchored
+  on the intervention start, see :mod:`insights.verification.outcomes`), pooling the items of the drawn weeks.
+  A window of one item per block is the ordinary item bootstrap.
 * **Change in the aggregate** (median, or mean for 0/1 rates) of the watched metric for the treated team,
-  current window minus baseline window, with a **percentile bootstrap 95% CI**: both windows are
-  resampled independently with replacement ``resamples`` times (default 2,000) and the 2.5th / 97.5th
-  percentiles of the resampled changes are the bounds. The relative change (after / before - 1) gets its
-  own interval the same way.
+  current window minus baseline window, with a **percentile block-bootstrap 95% CI**: the weeks of both
+  windows are resampled independently with replacement ``resamples`` times (default 2,000) and the 2.5th /
+  97.5th percentiles of the resampled changes are the bounds. The relative change (after / before - 1) gets
+  its own interval the same way.
 * **Difference in differences** against the untreated teams (all other teams, pooled):
   (treated after - treated before) - (control after - control before), each aggregate as above, with a
-  bootstrap CI that resamples the four groups independently. It removes what changed for everybody
-  (seasonality, holidays, an organisation-wide tool change).
+  bootstrap CI that draws the **same weeks** for the treated team and the controls (a paired block
+  bootstrap: a week that was bad for everybody stays bad for both sides of the comparison). It removes what
+  changed for everybody (seasonality, holidays, an organisation-wide tool change).
 * **Verdict** (:func:`verdict`):
   - ``too little data`` when a treated window has fewer than ``min_sample`` observations;
   - ``improved`` / ``worsened`` when the treated change's 95% CI excludes zero in the good / bad direction
@@ -27,6 +34,8 @@ from dataclasses import dataclass
 from statistics import fmean, median
 
 Aggregate = Callable[[Sequence[float]], float]
+Blocks = Sequence[Sequence[float]]
+"""A window's observations grouped by week: one inner sequence per week (possibly empty)."""
 AGGREGATES: dict[str, Aggregate] = {"median": median, "mean": fmean}
 DEFAULT_RESAMPLES = 2000
 
@@ -68,9 +77,18 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * weight
 
 
-def _resample(rng: random.Random, values: Sequence[float]) -> list[float]:
-    n = len(values)
-    return [values[rng.randrange(n)] for _ in range(n)]
+def pooled(blocks: Blocks) -> list[float]:
+    """Every observation of the window, whatever its week."""
+    return [value for block in blocks for value in block]
+
+
+def _draw(rng: random.Random, n: int) -> list[int]:
+    """``n`` block indices drawn with replacement."""
+    return [rng.randrange(n) for _ in range(n)]
+
+
+def _take(blocks: Blocks, picks: Sequence[int]) -> list[float]:
+    return [value for pick in picks for value in blocks[pick]]
 
 
 def _interval(estimate: float | None, draws: list[float], level: float = 0.95) -> Interval:
@@ -90,28 +108,34 @@ class ChangeResult:
 
 
 def bootstrap_change(
-    before: Sequence[float],
-    after: Sequence[float],
+    before: Blocks,
+    after: Blocks,
     how: str = "median",
     *,
     seed: int,
     resamples: int = DEFAULT_RESAMPLES,
 ) -> ChangeResult:
-    """Change of the aggregate from ``before`` to ``after`` with percentile-bootstrap 95% intervals."""
+    """Change of the aggregate from ``before`` to ``after`` (weekly blocks) with percentile block-bootstrap
+    95% intervals."""
     agg = aggregate(how)
-    if not before or not after:
+    before_values, after_values = pooled(before), pooled(after)
+    if not before_values or not after_values:
         return ChangeResult(
-            agg(before) if before else None,
-            agg(after) if after else None,
+            agg(before_values) if before_values else None,
+            agg(after_values) if after_values else None,
             Interval(None, None, None),
             Interval(None, None, None),
         )
-    b, a = agg(before), agg(after)
+    b, a = agg(before_values), agg(after_values)
     rng = random.Random(seed)
     changes: list[float] = []
     ratios: list[float] = []
     for _ in range(resamples):
-        rb, ra = agg(_resample(rng, before)), agg(_resample(rng, after))
+        drawn_before = _take(before, _draw(rng, len(before)))
+        drawn_after = _take(after, _draw(rng, len(after)))
+        if not drawn_before or not drawn_after:  # only empty weeks drawn: no aggregate to compare
+            continue
+        rb, ra = agg(drawn_before), agg(drawn_after)
         changes.append(ra - rb)
         if rb != 0:
             ratios.append(ra / rb - 1)
@@ -120,27 +144,41 @@ def bootstrap_change(
 
 
 def bootstrap_did(
-    treated_before: Sequence[float],
-    treated_after: Sequence[float],
-    control_before: Sequence[float],
-    control_after: Sequence[float],
+    treated_before: Blocks,
+    treated_after: Blocks,
+    control_before: Blocks,
+    control_after: Blocks,
     how: str = "median",
     *,
     seed: int,
     resamples: int = DEFAULT_RESAMPLES,
 ) -> Interval:
-    """Difference in differences of the aggregate, with a bootstrap 95% interval (four groups resampled)."""
+    """Difference in differences of the aggregate, with a paired block-bootstrap 95% interval: each draw takes
+    the same weeks for the treated team and the controls (``treated_before`` and ``control_before`` list the
+    same weeks, as do the two ``after`` windows)."""
+    if len(treated_before) != len(control_before) or len(treated_after) != len(control_after):
+        raise ValueError("treated and control windows must list the same weeks")
     groups = (treated_before, treated_after, control_before, control_after)
-    if any(len(group) == 0 for group in groups):
+    if any(not pooled(group) for group in groups):
         return Interval(None, None, None)
     agg = aggregate(how)
 
     def did(tb: Sequence[float], ta: Sequence[float], cb: Sequence[float], ca: Sequence[float]) -> float:
         return (agg(ta) - agg(tb)) - (agg(ca) - agg(cb))
 
-    estimate = did(*groups)
+    estimate = did(*(pooled(group) for group in groups))
     rng = random.Random(seed)
-    draws = [did(*(_resample(rng, group) for group in groups)) for _ in range(resamples)]
+    draws: list[float] = []
+    for _ in range(resamples):
+        weeks_before, weeks_after = _draw(rng, len(treated_before)), _draw(rng, len(treated_after))
+        drawn = (
+            _take(treated_before, weeks_before),
+            _take(treated_after, weeks_after),
+            _take(control_before, weeks_before),
+            _take(control_after, weeks_after),
+        )
+        if all(drawn):
+            draws.append(did(*drawn))
     return _interval(estimate, draws)
 
 

@@ -11,10 +11,24 @@ from typing import Any
 
 import pytest
 
+from tests.support import Preparation, upstream_of
+from warehouse.dbt_vars import vars_args
 from warehouse.records import RawRecord
 
 AS_OF = "2026-01-10T00:00:00+00:00"
-VARS = '{"as_of": "' + AS_OF + '"}'
+VARS = vars_args(as_of=AS_OF)
+# what these tests read: only these models and their upstream are built (with their data and unit tests)
+MODELS = (
+    "fct_issue_lifecycle",
+    "fct_issue_status_intervals",
+    "int_status_intervals_derived",
+    "fct_blocked_intervals",
+    "fct_throughput_daily",
+    "fct_wip_daily",
+    "fct_wip_current",
+    "fct_sprint_performance",
+)
+BUILD = ("build", *upstream_of(*MODELS), *VARS)
 SPRINT_FIELD = "customfield_10020"
 FLAGGED_FIELD = "customfield_10021"
 TEAM_FIELD = "customfield_10001"
@@ -225,11 +239,17 @@ def records() -> list[RawRecord]:
     return recs
 
 
-@pytest.fixture(scope="module")
-def built(load, dbt) -> None:
-    summary = load(records(), source="synthetic")
+def prepare_in_background(prep: Preparation) -> None:
+    """Load the hand-written histories and build (starts with the session, see tests/conftest.py)."""
+    warehouse = prep.warehouse()
+    summary = warehouse.load(records(), source="synthetic")
     assert summary.rejected == 0
-    dbt("build", "--vars", VARS)
+    warehouse.dbt(*BUILD)
+
+
+@pytest.fixture(scope="module")
+def built(prepared) -> None:
+    return prepared
 
 
 def lifecycle(query, key: str) -> dict[str, Any]:
@@ -382,7 +402,7 @@ def test_late_changelog_rebuilds_the_issue_incrementally(built, load, dbt, query
         source="synthetic",
     )
     assert summary.rejected == 0
-    dbt("build", "--vars", VARS)
+    dbt(*BUILD)
     rows = query(
         "select status, hours from marts.fct_issue_status_intervals "
         "where issue_id = '1005' order by interval_seq"
@@ -401,7 +421,7 @@ def test_late_changelog_rebuilds_the_issue_incrementally(built, load, dbt, query
         "where issue_id = %s and not is_current order by interval_id"
     )
     pay1_before, pay5_before = query(snapshot, ("1001",)), query(snapshot, ("1005",))
-    dbt("run", "--select", "fct_issue_status_intervals", "--vars", VARS)
+    dbt("run", "--select", "fct_issue_status_intervals", *VARS)
     assert query(snapshot, ("1001",)) == pay1_before
     assert query(snapshot, ("1005",)) != pay5_before  # newest batch: re-processed (idempotently)
     # the incremental table matches a from-scratch derivation
@@ -422,7 +442,7 @@ def test_unmapped_status_fails_the_build_listing_the_name(built, load, dbt, quer
     load([issue("9001", "ODD-1", "Frobnicating", jira_ts(5, "09:00"))], source="synthetic")
     try:
         with pytest.raises(Exception, match="Failure in test assert_all_status_names_mapped"):
-            dbt("test", "--select", "assert_all_status_names_mapped", "--vars", VARS)
+            dbt("test", "--select", "assert_all_status_names_mapped", *VARS)
         rows = query(
             "select status_name_normalized, unmapped_status_names "
             "from dbt_test__audit.assert_all_status_names_mapped"

@@ -18,11 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import Preparation, upstream_of
+from warehouse.dbt_vars import vars_args
 from warehouse.records import RawRecord
 
 csv.field_size_limit(2**31 - 1)
 
-SELECT = "+fct_ci_daily +fct_jobs +int_deployments_classified +dim_teams"
+# what these tests read: only these models and their upstream are built (with their data and unit tests)
+MODELS = ("fct_pipelines", "fct_ci_daily", "fct_jobs", "int_deployments_classified", "dim_teams")
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -59,24 +62,22 @@ def ci_records(root: Path) -> list[RawRecord]:
     return records
 
 
-@pytest.fixture(scope="module")
-def built(specimens: Path, load, dbt) -> None:
-    summary = load(ci_records(specimens), source="gitlab")
+def prepare_in_background(prep: Preparation) -> None:
+    """Load the specimens and build (starts with the session, see tests/conftest.py)."""
+    warehouse = prep.warehouse()
+    summary = warehouse.load(ci_records(prep.specimens()), source="gitlab")
     assert summary.rejected == 0
     by_table = summary.by_table()
     # 16 rows in pipeline_details, 75 in job, 8 in deployments
     assert by_table["gitlab_pipelines"]["received"] == 16
     assert by_table["gitlab_jobs"]["received"] == 75
     assert by_table["gitlab_deployments"]["received"] == 8
-    dbt(
-        "build",
-        "--select",
-        SELECT,
-        "--indirect-selection",
-        "cautious",
-        "--vars",
-        '{"as_of": "2024-01-01T00:00:00+00:00"}',
-    )
+    warehouse.dbt("build", *upstream_of(*MODELS), *vars_args(as_of="2024-01-01T00:00:00+00:00"))
+
+
+@pytest.fixture(scope="module")
+def built(prepared) -> None:
+    return prepared
 
 
 def test_pipeline_staging_fields(built, query) -> None:

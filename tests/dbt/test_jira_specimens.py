@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import Preparation
 from warehouse.records import RawRecord
 
 csv.field_size_limit(2**31 - 1)
@@ -64,11 +65,17 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def staged(specimens: Path, load, dbt) -> None:
-    summary = load(jira_specimen_records(specimens), source="jira_cloud")
+def prepare_in_background(prep: Preparation) -> None:
+    """Load the specimens and run the Jira staging models (starts with the session, see tests/conftest.py)."""
+    warehouse = prep.warehouse()
+    summary = warehouse.load(jira_specimen_records(prep.specimens()), source="jira_cloud")
     assert summary.rejected == 0
-    dbt("run", "--select", "path:models/staging/jira")
+    warehouse.dbt("run", "--select", "path:models/staging/jira")
+
+
+@pytest.fixture(scope="module")
+def staged(prepared) -> None:
+    return prepared
 
 
 def test_every_specimen_document_is_stored(staged, query) -> None:

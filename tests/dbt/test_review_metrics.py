@@ -26,10 +26,14 @@ from typing import Any
 import pytest
 
 from tests.dbt.test_flow_metrics import history, issue, jira_ts, status
+from tests.support import Preparation, upstream_of
+from warehouse.dbt_vars import vars_args
 from warehouse.records import RawRecord
 
 AS_OF = "2026-01-10T00:00:00+00:00"
-VARS = '{"as_of": "' + AS_OF + '"}'
+VARS = vars_args(as_of=AS_OF)
+# what these tests read: only these marts and their upstream are built (with their data and unit tests)
+MARTS = ("fct_merge_requests", "fct_issue_merge_request_links", "fct_work_linkage")
 PROJECT_ID = 7
 USERS = {
     "ana": {"id": 1, "username": "ana", "name": "Ana"},
@@ -276,11 +280,17 @@ def jira_records() -> list[RawRecord]:
     return recs
 
 
-@pytest.fixture(scope="module")
-def built(load, dbt) -> None:
-    summary = load([*jira_records(), *gitlab_records()])
+def prepare_in_background(prep: Preparation) -> None:
+    """Load the hand-written documents and build (starts with the session, see tests/conftest.py)."""
+    warehouse = prep.warehouse()
+    summary = warehouse.load([*jira_records(), *gitlab_records()])
     assert summary.rejected == 0
-    dbt("build", "--vars", VARS)
+    warehouse.dbt("build", *upstream_of(*MARTS), *VARS)
+
+
+@pytest.fixture(scope="module")
+def built(prepared) -> None:
+    return prepared
 
 
 def _merge_requests(query) -> dict[str, dict[str, Any]]:
@@ -323,8 +333,9 @@ def test_self_reviewed_mr_is_merged_without_review(built, query) -> None:
     assert mr["is_self_approved"] is True
     assert mr["approvers"] == "bo"
     assert (mr["approver_count"], mr["reviewer_count"], mr["review_rounds"]) == (0, 0, 0)
-    # ready = created 10:00; no review, so pickup ends at the merge 12:00 = 2 h; no review duration
-    assert mr["review_pickup_hours"] == Decimal("2")
+    # ready = created 10:00; no review: no pickup (issue 11: pickup is measured on reviewed MRs only; it used
+    # to end at the merge, 2 h) and no review duration
+    assert mr["review_pickup_hours"] is None
     assert mr["review_duration_hours"] is None
     # coding 09:30 -> 10:00 = 0.5 h; merged 12:00 -> deployed 17:30 = 5.5 h
     assert mr["coding_time_hours"] == Decimal("0.5")
@@ -352,10 +363,10 @@ def test_working_hours_skip_nights_and_weekends(built, query) -> None:
     assert mrs["1001"]["review_pickup_working_hours"] == Decimal("2")
     # 1001 review 13:00 -> 16:00 = 3 working hours
     assert mrs["1001"]["review_duration_working_hours"] == Decimal("3")
-    # 1004 (Renovate): ready Tue 03:00, merged unreviewed 10:00: 7 wall-clock hours,
-    # 09:00-10:00 = 1 working hour
-    assert mrs["1004"]["review_pickup_hours"] == Decimal("7")
-    assert mrs["1004"]["review_pickup_working_hours"] == Decimal("1")
+    # 1004 (Renovate): ready Tue 03:00, merged unreviewed 10:00: no pickup since issue 11 (it used to be 7
+    # wall-clock hours, 09:00-10:00 = 1 working hour)
+    assert mrs["1004"]["review_pickup_hours"] is None
+    assert mrs["1004"]["review_pickup_working_hours"] is None
     # 1006: Fri 17:00 -> Mon 10:00 = 65 wall-clock hours; Fri 17-18 + Mon 09-10 = 2 working hours
     assert mrs["1006"]["review_pickup_hours"] == Decimal("65")
     assert mrs["1006"]["review_pickup_working_hours"] == Decimal("2")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -92,11 +92,13 @@ def test_demo_scenario_ground_truth(tmp_path: Path) -> None:
 def _pickup_by_week(run: dict[str, Any], project_path: str) -> dict[int, list[float]]:
     """Working hours from MR ready to the first human non-author note, by window week of readiness."""
     start = dt.datetime.fromisoformat(run["truth"]["window_start"]).replace(tzinfo=dt.UTC)
-    mrs = {
-        r["payload"]["id"]: r["payload"]
-        for r in run["rows"]["gitlab_merge_requests"]
-        if f"/{project_path}/" in r["payload"]["web_url"]
-    }
+    mrs: dict[int, dict[str, Any]] = {}
+    for r in run["rows"]["gitlab_merge_requests"]:  # the newest version of each MR
+        p = r["payload"]
+        if f"/{project_path}/" in p["web_url"] and p["updated_at"] >= mrs.get(p["id"], {}).get(
+            "updated_at", ""
+        ):
+            mrs[p["id"]] = p
     notes: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for n in (r["payload"] for r in run["rows"]["gitlab_mr_notes"]):
         notes[n["noteable_id"]].append(n)
@@ -105,6 +107,7 @@ def _pickup_by_week(run: dict[str, Any], project_path: str) -> dict[int, list[fl
         ns = sorted(notes.get(mr_id, []), key=lambda n: n["created_at"])
         ready_notes = [n for n in ns if n["body"] == "marked this merge request as **ready**"]
         ready = parse_ts(ready_notes[0]["created_at"] if ready_notes else mr["created_at"])
+        merged = parse_ts(mr["merged_at"]) if mr["merged_at"] else None
         first = next(
             (
                 n
@@ -113,6 +116,7 @@ def _pickup_by_week(run: dict[str, Any], project_path: str) -> dict[int, list[fl
                 and n["author"]["id"] != mr["author"]["id"]
                 and not n["author"]["username"].endswith("-bot")
                 and parse_ts(n["created_at"]) >= ready
+                and (merged is None or parse_ts(n["created_at"]) < merged)  # after the merge is not review
             ),
             None,
         )
@@ -143,9 +147,10 @@ def test_planted_ci_flakiness_is_visible(small_run: dict[str, Any]) -> None:
     start = dt.date.fromisoformat(small_run["truth"]["window_start"])
     week10 = (start + dt.timedelta(days=63)).isoformat()
     rates: dict[str, dict[bool, list[int]]] = defaultdict(lambda: {False: [0, 0], True: [0, 0]})
-    retried_pipes = {
-        j["pipeline"]["id"] for j in (r["payload"] for r in small_run["rows"]["gitlab_jobs"]) if j["retried"]
-    }
+    attempts = Counter(
+        (j["pipeline"]["id"], j["name"]) for j in (r["payload"] for r in small_run["rows"]["gitlab_jobs"])
+    )
+    retried_pipes = {pipeline for (pipeline, _), n in attempts.items() if n > 1}  # no `retried` key
     for p in (r["payload"] for r in small_run["rows"]["gitlab_pipelines"]):
         team = p["web_url"].split("/")[4]
         late = p["created_at"][:10] >= week10

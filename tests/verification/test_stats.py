@@ -9,6 +9,11 @@ import pytest
 from insights.verification.stats import Interval, bootstrap_change, bootstrap_did, percentile, verdict
 
 
+def items(values: list[float]) -> list[list[float]]:
+    """One observation per block: the block bootstrap is then the ordinary item bootstrap."""
+    return [[value] for value in values]
+
+
 def test_percentile_interpolates_like_percentile_cont() -> None:
     assert percentile([1, 2, 3, 4], 0.5) == 2.5  # position 1.5: 2 + 0.5 * (3 - 2)
     assert percentile([1, 2, 3, 4], 0.85) == pytest.approx(3.55)  # position 2.55: 3 + 0.55 * 1
@@ -17,7 +22,7 @@ def test_percentile_interpolates_like_percentile_cont() -> None:
 
 def test_change_in_the_median_with_its_interval() -> None:
     # medians: before [10, 12, 14] -> 12, after [5, 6, 7] -> 6; change -6, relative 6 / 12 - 1 = -0.5
-    result = bootstrap_change([10, 12, 14], [5, 6, 7], "median", seed=1, resamples=500)
+    result = bootstrap_change(items([10, 12, 14]), items([5, 6, 7]), "median", seed=1, resamples=500)
     assert (result.before, result.after) == (12, 6)
     assert result.change.estimate == -6
     assert result.change_pct.estimate == pytest.approx(-0.5)
@@ -28,18 +33,22 @@ def test_change_in_the_median_with_its_interval() -> None:
 
 def test_change_in_the_mean_for_rates() -> None:
     # 0/1 rates: mean 1/4 = 0.25 before, 4/4 = 1 after: change +0.75, relative 1 / 0.25 - 1 = +3
-    result = bootstrap_change([0, 0, 0, 1], [1, 1, 1, 1], "mean", seed=2, resamples=300)
+    result = bootstrap_change(items([0, 0, 0, 1]), items([1, 1, 1, 1]), "mean", seed=2, resamples=300)
     assert (result.before, result.after, result.change.estimate) == (0.25, 1.0, 0.75)
     assert result.change_pct.estimate == pytest.approx(3.0)
 
 
 def test_difference_in_differences() -> None:
     # treated 12 -> 6 (-6); control 10 -> 10 (0): DiD = -6 - 0 = -6
-    did = bootstrap_did([10, 12, 14], [5, 6, 7], [10, 10, 10], [10, 10, 10], seed=3, resamples=500)
+    did = bootstrap_did(
+        items([10, 12, 14]), items([5, 6, 7]), items([10, 10, 10]), items([10, 10, 10]), seed=3, resamples=500
+    )
     assert did.estimate == -6
     assert -9 <= did.low <= did.high <= -3  # the control never moves, so DiD draws are the treated draws
     # control falls the same 6: DiD = -6 - (4 - 10) = 0
-    flat = bootstrap_did([10, 12, 14], [5, 6, 7], [10, 10, 10], [4, 4, 4], seed=3, resamples=500)
+    flat = bootstrap_did(
+        items([10, 12, 14]), items([5, 6, 7]), items([10, 10, 10]), items([4, 4, 4]), seed=3, resamples=500
+    )
     assert flat.estimate == 0 and not flat.excludes_zero()
 
 
@@ -74,7 +83,9 @@ def test_intervals_cover_the_true_shift_about_95_percent_of_the_time() -> None:
     for replication in range(40):
         before = _normal(1000 + replication, 10.0, 80)
         after = _normal(2000 + replication, 5.0, 80)
-        change = bootstrap_change(before, after, "median", seed=replication, resamples=400).change
+        change = bootstrap_change(
+            items(before), items(after), "median", seed=replication, resamples=400
+        ).change
         assert change.high < 0
         covered += change.low <= -5 <= change.high
     assert covered >= 34, covered
@@ -83,18 +94,58 @@ def test_intervals_cover_the_true_shift_about_95_percent_of_the_time() -> None:
 def test_no_effect_gives_no_detectable_change() -> None:
     before, after = _normal(20, 10.0, 60), _normal(21, 10.0, 60)
     control_before, control_after = _normal(22, 10.0, 60), _normal(23, 10.0, 60)
-    change = bootstrap_change(before, after, "median", seed=5, resamples=1000).change
-    did = bootstrap_did(before, after, control_before, control_after, seed=6, resamples=1000)
+    change = bootstrap_change(items(before), items(after), "median", seed=5, resamples=1000).change
+    did = bootstrap_did(
+        items(before), items(after), items(control_before), items(control_after), seed=6, resamples=1000
+    )
     judged = verdict(
         change, did, higher_is_better=False, n_before=60, n_after=60, min_sample=8, has_control=True
     )
     assert judged.verdict == "no detectable change"
 
 
+def _weeks(shares: list[float], size: int = 40) -> list[list[float]]:
+    """Weeks of ``size`` 0/1 items of which ``share`` are 1: every item of a week shares its conditions."""
+    return [[1.0] * round(share * size) + [0.0] * (size - round(share * size)) for share in shares]
+
+
+def test_week_to_week_swings_are_not_an_effect() -> None:
+    """Six weeks of 40 pipelines each side. Before: retry shares 0.1 0.5 0.2 0.4 0.3 0.3 (mean 0.30); after:
+    0.2 0.6 0.3 0.5 0.4 0.4 (mean 0.40): the after weeks are the before weeks shifted by 0.1, well inside
+    their own spread (weekly sd ~0.14, so the sd of a difference of two six-week means is
+    ~0.14 * sqrt(2 / 6) = 0.08). Counted as 240 independent items a side, the same +0.1 would look
+    significant (binomial sd sqrt(0.3 * 0.7 / 240 + 0.4 * 0.6 / 240) = 0.043: z = 2.3), which is how a
+    placebo approval used to come out "worsened". Resampling whole weeks keeps zero inside the interval."""
+    before = _weeks([0.1, 0.5, 0.2, 0.4, 0.3, 0.3])
+    after = _weeks([0.2, 0.6, 0.3, 0.5, 0.4, 0.4])
+    weekly = bootstrap_change(before, after, "mean", seed=11, resamples=2000)
+    assert (weekly.before, weekly.after) == (pytest.approx(0.3), pytest.approx(0.4))
+    assert weekly.change.low < 0 < weekly.change.high
+    flat = [value for week in before for value in week], [value for week in after for value in week]
+    by_item = bootstrap_change(items(flat[0]), items(flat[1]), "mean", seed=11, resamples=2000)
+    assert by_item.change.estimate == pytest.approx(0.1) and by_item.change.low > 0
+
+
+def test_difference_in_differences_draws_the_same_weeks_for_both_sides() -> None:
+    """An organisation-wide swing: each week moves the treated team and the controls by the same amount
+    (treated = control + 0.1 in every week, before and after), so every paired draw gives a DiD of exactly
+    0.1 - 0.1 = 0, and the interval is the single point 0. Unpaired draws would mix good weeks of one side
+    with bad weeks of the other and spread the DiD over about +/- 0.2."""
+    control_before = _weeks([0.1, 0.5, 0.2, 0.4])
+    control_after = _weeks([0.3, 0.1, 0.6, 0.2])
+    treated_before = _weeks([0.2, 0.6, 0.3, 0.5])
+    treated_after = _weeks([0.4, 0.2, 0.7, 0.3])
+    did = bootstrap_did(treated_before, treated_after, control_before, control_after, "mean", seed=5)
+    assert did.estimate == pytest.approx(0.0, abs=1e-12)
+    assert did.low == pytest.approx(0.0, abs=1e-12) and did.high == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="same weeks"):
+        bootstrap_did(treated_before, treated_after, control_before[:3], control_after, "mean", seed=5)
+
+
 def test_same_seed_same_numbers() -> None:
     before, after = _normal(30, 10.0, 40), _normal(31, 8.0, 40)
-    first = bootstrap_change(before, after, seed=7, resamples=300)
-    again = bootstrap_change(before, after, seed=7, resamples=300)
+    first = bootstrap_change(items(before), items(after), seed=7, resamples=300)
+    again = bootstrap_change(items(before), items(after), seed=7, resamples=300)
     assert first == again
 
 

@@ -9,7 +9,7 @@
     5 inferred_team_last_deployment no team project is named at all: the team's last successful production
                                     deployment before the incident (only with var `incident_attribution_team_fallback`: true);
     else unattributed (also when a named service has no deployment in the window: another project's release
-    is not blamed for it). Inference only looks back var `incident_attribution_window_hours` (default 168).
+    is not blamed for it). Inference only looks back var `incident_attribution_window_hours` (default 24).
     Every rule only considers deployments finished at or before the incident was opened: a reference to a later
     deployment or MR (the fix, the rollback) is not the cause, and the next rule is tried.
     The text searched is int_incidents_unioned.incident_text. -#}

@@ -1,7 +1,8 @@
 {#- Blocked windows per issue: intervals in a `blocked` status category and flag windows, unioned and
     merged so overlapping or touching windows count once (gaps and islands). `block_source` says what
     the merged window is made of: status, flag or both. Clipping to the issue's active life is done
-    downstream (fct_blocked_intervals, fct_issue_lifecycle). -#}
+    downstream (fct_blocked_intervals, fct_issue_lifecycle). A window that starts before the loaded history
+    begins (int_jira_history_start_derived) has an assumed start: `is_truncated_by_history_start`. -#}
 with
 
 intervals as (
@@ -13,6 +14,12 @@ intervals as (
 flag_windows as (
 
     select * from {{ ref('int_flag_windows_derived') }}
+
+),
+
+history_start as (
+
+    select * from {{ ref('int_jira_history_start_derived') }}
 
 ),
 
@@ -92,17 +99,19 @@ merged as (
 final as (
 
     select
-        issue_id || ':' || cast(blocked_window_seq as text) as blocked_window_id,
-        issue_id,
-        blocked_window_seq,
-        started_at,
-        ended_at,
+        merged.issue_id || ':' || cast(merged.blocked_window_seq as text) as blocked_window_id,
+        merged.issue_id,
+        merged.blocked_window_seq,
+        merged.started_at,
+        merged.ended_at,
         case
-            when has_status_block and has_flag_block then 'both'
-            when has_status_block then 'status'
+            when merged.has_status_block and merged.has_flag_block then 'both'
+            when merged.has_status_block then 'status'
             else 'flag'
-        end as block_source
+        end as block_source,
+        coalesce(merged.started_at < history_start.history_started_at, false) as is_truncated_by_history_start
     from merged
+    cross join history_start
 
 )
 

@@ -1,9 +1,14 @@
-{#- One row per issue: the lifecycle events every flow metric is measured between.
+{#- One row per issue: the lifecycle events every flow metric is measured between (docs/metrics.md).
+    life_started_at = the earlier of `created` and the first status change (the start of interval 0);
     started_at = first entry into an in_progress or review interval (interval 0 counts: an issue whose
-    history starts in an in-progress state started at `created`); done_at = last entry into a done
-    interval, only when the issue's current status category is done (fallback resolutiondate, then
-    updated, when the changelog has no done entry); reopen_count = exits from done to another category;
-    active life = started_at (else created_at) to done_at (else the start of a current cancelled
+    history starts in an in-progress state started at its life start);
+    done_at = first entry into the final uninterrupted run of done intervals (Resolved -> Closed does not
+    move it), only when the issue's current status category is done. When the changelog holds no entry into
+    that run (no status history, a history that starts in done, or a history that never reaches done),
+    resolutiondate, then updated, never before the last known status state began (`done_at_source` says which);
+    reopen_count = entries into an open category (not done or cancelled) straight after a closed run
+    (done/cancelled intervals) that contains a done: Done -> Won't Do and Resolved -> Closed are not rework;
+    active life = started_at (else life_started_at) to done_at (else the start of a current cancelled
     interval, else as_of). -#}
 with
 
@@ -35,11 +40,28 @@ current_categories as (
 
 ),
 
-intervals_with_previous as (
+intervals_in_context as (
 
     select
-        *,
-        lag(status_category) over (partition by issue_id order by interval_seq) as previous_status_category
+        issue_id,
+        interval_seq,
+        status_category,
+        started_at,
+        is_current,
+        lag(status_category) over (partition by issue_id order by interval_seq) as previous_status_category,
+        max(case when status_category = 'done' then interval_seq end) over (
+            partition by issue_id
+            order by interval_seq
+            rows between unbounded preceding and 1 preceding
+        ) as last_done_seq_before,
+        max(case when coalesce(status_category, '') not in ('done', 'cancelled') then interval_seq end) over (
+            partition by issue_id
+            order by interval_seq
+            rows between unbounded preceding and 1 preceding
+        ) as last_open_seq_before,
+        max(case when coalesce(status_category, '') <> 'done' then interval_seq end) over (
+            partition by issue_id
+        ) as last_not_done_seq
     from intervals
 
 ),
@@ -48,14 +70,39 @@ interval_summary as (
 
     select
         issue_id,
-        min(case when {{ is_in_status_category_group('status_category', 'active') }} then started_at end) as first_started_at,
-        max(case when status_category = 'done' then started_at end) as last_done_entered_at,
+        min(started_at) as life_started_at,
+        min(case when {{ is_in_status_category_group('status_category', 'active') }} then started_at end)
+            as first_started_at,
+        max(case when is_current then started_at end) as current_interval_started_at,
         max(case when is_current and status_category = 'cancelled' then started_at end) as cancelled_at,
+        max(case when is_current and status_category = 'done' then coalesce(last_not_done_seq + 1, 0) end)
+            as final_done_run_seq,
         sum(
-            case when previous_status_category = 'done' and status_category <> 'done' then 1 else 0 end
+            case
+                when
+                    coalesce(status_category, '') not in ('done', 'cancelled')
+                    and previous_status_category in ('done', 'cancelled')
+                    and last_done_seq_before > coalesce(last_open_seq_before, -1)
+                    then 1
+                else 0
+            end
         ) as reopen_count
-    from intervals_with_previous
+    from intervals_in_context
     group by issue_id
+
+),
+
+final_done_entries as (
+
+    select
+        interval_summary.issue_id,
+        intervals.started_at as final_done_entered_at
+    from interval_summary
+    inner join intervals
+        on
+            interval_summary.issue_id = intervals.issue_id
+            and interval_summary.final_done_run_seq = intervals.interval_seq
+    where interval_summary.final_done_run_seq > 0
 
 ),
 
@@ -64,17 +111,45 @@ joined as (
     select
         issues.issue_id,
         issues.created_at,
+        coalesce(interval_summary.life_started_at, issues.created_at) as life_started_at,
         current_categories.current_status_category,
         interval_summary.first_started_at,
         interval_summary.cancelled_at,
         coalesce(interval_summary.reopen_count, 0) as reopen_count,
+        final_done_entries.final_done_entered_at,
+        coalesce(issues.resolved_at, issues.updated_at) as fallback_done_at,
         case
-            when current_categories.current_status_category = 'done'
-                then coalesce(interval_summary.last_done_entered_at, issues.resolved_at, issues.updated_at)
-        end as done_at
+            when issues.resolved_at is not null then 'resolutiondate'
+            when issues.updated_at is not null then 'updated'
+        end as fallback_source,
+        -- the fallback never goes back before the state the history last shows began: the life start when the
+        -- history begins in the final done run, else the start of the current (not done) interval
+        case
+            when interval_summary.final_done_run_seq = 0 then interval_summary.life_started_at
+            else interval_summary.current_interval_started_at
+        end as fallback_floor_at
     from issues
     inner join current_categories on issues.issue_id = current_categories.issue_id
     left join interval_summary on issues.issue_id = interval_summary.issue_id
+    left join final_done_entries on issues.issue_id = final_done_entries.issue_id
+
+),
+
+done_resolved as (
+
+    select
+        *,
+        case
+            when current_status_category = 'done'
+                then coalesce(final_done_entered_at, greatest(fallback_floor_at, fallback_done_at))
+        end as done_at,
+        case
+            when coalesce(current_status_category, '') <> 'done' then null
+            when final_done_entered_at is not null then 'changelog'
+            when fallback_done_at is null or fallback_done_at < fallback_floor_at then 'status_history'
+            else fallback_source
+        end as done_at_source
+    from joined
 
 ),
 
@@ -83,24 +158,26 @@ final as (
     select
         issue_id,
         created_at,
+        life_started_at,
         current_status_category,
         case
             when done_at is null or first_started_at <= done_at then first_started_at
         end as started_at,
         done_at,
+        done_at_source,
         cast(reopen_count as integer) as reopen_count,
         coalesce(
             case when done_at is null or first_started_at <= done_at then first_started_at end,
-            created_at
+            life_started_at
         ) as active_from,
         greatest(
             coalesce(
                 case when done_at is null or first_started_at <= done_at then first_started_at end,
-                created_at
+                life_started_at
             ),
             coalesce(done_at, cancelled_at, {{ as_of_ts() }})
         ) as active_to
-    from joined
+    from done_resolved
 
 )
 

@@ -1,6 +1,8 @@
 {#- Each merged blocked window with whether anyone acted on it: a status or assignee change strictly inside the
     window counts as escalation. A window that lasts at least var `blocked_escalation_hours` with no such change
-    is "not escalated" and its hours are `unescalated_hours` (else 0). -#}
+    is "not escalated" and its hours are `unescalated_hours` (else 0). A window truncated by the start of the
+    loaded history (`is_truncated_by_history_start`: its start, and any action before the history, are unknown)
+    is kept here but never observed (fct_metric_observations), so it is never diagnosis evidence. -#}
 with
 
 blocked_windows as (
@@ -56,7 +58,8 @@ final as (
                 >= {{ var('blocked_escalation_hours') }}
                 then {{ clamped_hours('blocked_windows.started_at', 'blocked_windows.ended_at') }}
             else 0
-        end as unescalated_hours
+        end as unescalated_hours,
+        blocked_windows.is_truncated_by_history_start
     from blocked_windows
     inner join issues on blocked_windows.issue_id = issues.issue_id
     left join actions on blocked_windows.blocked_window_id = actions.blocked_window_id

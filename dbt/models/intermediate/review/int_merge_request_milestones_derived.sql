@@ -1,8 +1,10 @@
 {#- One row per merge request: the GitLab events its review metrics are measured between, and who reviewed it.
     ready_at = created_at, or the first draft -> ready transition when it was opened as a draft (its first draft
     transition note is a "ready" one, or it is a draft now with no transition notes); first review = the first
-    review activity (int_merge_request_notes_classified); merged without review = merged with no review activity
-    before the merge; the pickup ends at the first review, else at the merge. -#}
+    review activity (int_merge_request_notes_classified: notes after the merge are never review activity, so
+    every review column here -- first review, first reviewer, reviewers, approvals -- only sees the MR's life up
+    to its merge); merged without review = merged with no review activity before the merge; the pickup ends at
+    the first review (null when merged without review: review pickup is measured on reviewed MRs only). -#}
 with
 
 merge_requests as (
@@ -51,11 +53,13 @@ review_activity as (
     select
         merge_request_id,
         min(created_at) filter (where is_review_activity) as first_review_at,
-        min(created_at) filter (where note_kind = 'approval') as first_approval_at,
+        min(created_at) filter (where note_kind = 'approval' and is_review_activity) as first_approval_at,
         count(distinct lower(author_username)) filter (where is_review_activity) as reviewer_count,
-        count(distinct lower(author_username)) filter (where note_kind = 'approval') as approver_count,
+        count(distinct lower(author_username)) filter (
+            where note_kind = 'approval' and is_review_activity
+        ) as approver_count,
         string_agg(distinct author_username, ', ' order by author_username) filter (where is_any_approval) as approvers,
-        coalesce(bool_or(note_kind = 'self_approval'), false) as is_self_approved
+        coalesce(bool_or(note_kind = 'self_approval' and is_any_approval), false) as is_self_approved
     from notes
     group by merge_request_id
 
@@ -133,7 +137,7 @@ final as (
         first_approval_at,
         merged_at,
         is_merged_without_review,
-        case when is_merged_without_review then merged_at else first_review_at end as pickup_ended_at,
+        case when not is_merged_without_review then first_review_at end as pickup_ended_at,
         reviewer_count,
         approver_count,
         approvers,

@@ -1,6 +1,7 @@
-{#- Merge-request notes classified for review metrics: who wrote them (MR author, bot, someone else) and what
-    they are (approval, draft/ready transition, review comment, ...). Review activity = a non-system note or an
-    approval by someone who is neither the MR author nor a bot. -#}
+{#- Merge-request notes classified for review metrics: who wrote them (MR author, bot, someone else), what
+    they are (approval, draft/ready transition, review comment, ...) and whether they came after the merge.
+    Review activity = a non-system note or an approval by someone who is neither the MR author nor a bot, made
+    at or before the merge (a note after the merge is not review: `is_after_merge`). -#}
 with
 
 notes as (
@@ -26,6 +27,7 @@ flagged as (
         notes.is_approval,
         {{ is_bot_username('notes.author_username') }} as is_bot_author,
         coalesce(lower(notes.author_username) = lower(merge_requests.author_username), false) as is_by_mr_author,
+        coalesce(notes.created_at > merge_requests.merged_at, false) as is_after_merge,
         notes.is_system
         and notes.body ~* '^\s*(marked (this merge request )?as \*\*ready\*\*|unmarked (this merge request )?as a \*\*work in progress\*\*)'
             as is_ready_marker,
@@ -67,8 +69,9 @@ final as (
         is_system,
         is_bot_author,
         is_by_mr_author,
-        note_kind in ('approval', 'review_comment') as is_review_activity,
-        note_kind in ('approval', 'self_approval', 'bot_approval') as is_any_approval
+        is_after_merge,
+        note_kind in ('approval', 'review_comment') and not is_after_merge as is_review_activity,
+        note_kind in ('approval', 'self_approval', 'bot_approval') and not is_after_merge as is_any_approval
     from classified
 
 )

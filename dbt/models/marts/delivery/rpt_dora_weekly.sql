@@ -1,7 +1,11 @@
 {#- The four DORA keys per team and ISO week, with sample sizes and the DORA performance band of each
     (seed dora_performance_bands). Every team with GitLab projects gets every week of dim_dates (from the first day
     of data, an earlier production deployment included, to the as_of week), zero-deployment weeks included.
-    Lead time for changes reads fct_merge_requests.lead_time_for_changes_hours (bot MRs excluded).
+    Deployment frequency and change failure rate count the same unit, production changes (fct_production_changes:
+    one per pipeline); the band reads change_failure_rate (explicit and inferred attributions), the explicitly
+    attributed rate is beside it. Lead time for changes reads fct_merge_requests.lead_time_for_changes_hours
+    (first commit -> production: the band's basis) with GitLab's merge -> production (merge_to_deploy_hours)
+    beside it, bot MRs excluded. Recovery ends when the service was restored (fct_incidents.restored_at).
     Definitions: docs/metrics.md, "Delivery and DORA". -#}
 with
 
@@ -20,6 +24,12 @@ dates as (
 deployments as (
 
     select * from {{ ref('fct_deployments') }}
+
+),
+
+production_changes as (
+
+    select * from {{ ref('fct_production_changes') }}
 
 ),
 
@@ -69,16 +79,26 @@ team_weeks as (
 
 ),
 
-deployment_weeks as (
+deployment_day_weeks as (
 
     select
         team_id,
         week_start_date,
-        count(distinct {{ utc_date('deployed_at') }}) as deployment_days,
-        count(distinct pipeline_or_deployment_id) as deployment_count,
-        count(*) as production_deployments,
-        count(*) filter (where has_incident) as failed_deployments
+        count(distinct {{ utc_date('deployed_at') }}) as deployment_days
     from production
+    group by team_id, week_start_date
+
+),
+
+change_weeks as (
+
+    select
+        team_id,
+        week_start_date,
+        count(*) as deployment_count,
+        count(*) filter (where is_failed_change) as failed_deployments,
+        count(*) filter (where is_explicitly_failed_change) as explicitly_failed_deployments
+    from production_changes
     group by team_id, week_start_date
 
 ),
@@ -98,16 +118,30 @@ lead_time_weeks as (
 
 ),
 
+merge_to_production_weeks as (
+
+    select
+        team_id,
+        {{ utc_week_start('deployed_at') }} as week_start_date,
+        {{ percentile_of('merge_to_deploy_hours', 0.5) }} as merge_to_production_p50_hours,
+        {{ percentile_of('merge_to_deploy_hours', 0.85) }} as merge_to_production_p85_hours,
+        count(*) as merge_to_production_n
+    from merge_requests
+    where merge_to_deploy_hours is not null and not is_bot_author
+    group by team_id, {{ utc_week_start('deployed_at') }}
+
+),
+
 recovery_weeks as (
 
     select
         team_id,
-        {{ utc_week_start('resolved_at') }} as week_start_date,
+        {{ utc_week_start('restored_at') }} as week_start_date,
         {{ percentile_of('recovery_time_hours', 0.5) }} as recovery_time_p50_hours,
         count(*) as recovery_time_n
     from incidents
     where is_deployment_caused and recovery_time_hours is not null
-    group by team_id, {{ utc_week_start('resolved_at') }}
+    group by team_id, {{ utc_week_start('restored_at') }}
 
 ),
 
@@ -116,23 +150,36 @@ weekly as (
     select
         team_weeks.team_id,
         team_weeks.week_start_date,
-        coalesce(deployment_weeks.deployment_days, 0) as deployment_days,
-        coalesce(deployment_weeks.deployment_count, 0) as deployment_count,
-        coalesce(deployment_weeks.production_deployments, 0) as change_failure_n,
-        coalesce(deployment_weeks.failed_deployments, 0) as failed_deployment_count,
-        1.0 * deployment_weeks.failed_deployments / nullif(deployment_weeks.production_deployments, 0)
-            as change_failure_rate,
+        coalesce(deployment_day_weeks.deployment_days, 0) as deployment_days,
+        coalesce(change_weeks.deployment_count, 0) as deployment_count,
+        coalesce(change_weeks.deployment_count, 0) as change_failure_n,
+        coalesce(change_weeks.failed_deployments, 0) as failed_deployment_count,
+        coalesce(change_weeks.explicitly_failed_deployments, 0) as explicitly_failed_deployment_count,
+        1.0 * change_weeks.failed_deployments / nullif(change_weeks.deployment_count, 0) as change_failure_rate,
+        1.0 * change_weeks.explicitly_failed_deployments / nullif(change_weeks.deployment_count, 0)
+            as change_failure_rate_explicit,
         lead_time_weeks.lead_time_p50_hours,
         lead_time_weeks.lead_time_p85_hours,
         coalesce(lead_time_weeks.lead_time_n, 0) as lead_time_n,
         coalesce(lead_time_weeks.lead_time_inferred_n, 0) as lead_time_inferred_n,
+        merge_to_production_weeks.merge_to_production_p50_hours,
+        merge_to_production_weeks.merge_to_production_p85_hours,
+        coalesce(merge_to_production_weeks.merge_to_production_n, 0) as merge_to_production_n,
         recovery_weeks.recovery_time_p50_hours,
         coalesce(recovery_weeks.recovery_time_n, 0) as recovery_time_n
     from team_weeks
-    left join deployment_weeks
+    left join deployment_day_weeks
         on
-            team_weeks.team_id = deployment_weeks.team_id
-            and team_weeks.week_start_date = deployment_weeks.week_start_date
+            team_weeks.team_id = deployment_day_weeks.team_id
+            and team_weeks.week_start_date = deployment_day_weeks.week_start_date
+    left join change_weeks
+        on
+            team_weeks.team_id = change_weeks.team_id
+            and team_weeks.week_start_date = change_weeks.week_start_date
+    left join merge_to_production_weeks
+        on
+            team_weeks.team_id = merge_to_production_weeks.team_id
+            and team_weeks.week_start_date = merge_to_production_weeks.week_start_date
     left join lead_time_weeks
         on
             team_weeks.team_id = lead_time_weeks.team_id
@@ -182,9 +229,14 @@ final as (
         lead_time_n as lead_time_for_changes_n,
         lead_time_inferred_n as lead_time_for_changes_inferred_n,
         lead_time_band as lead_time_for_changes_band,
+        {{ metric_round('merge_to_production_p50_hours') }} as lead_time_merge_to_production_p50_hours,
+        {{ metric_round('merge_to_production_p85_hours') }} as lead_time_merge_to_production_p85_hours,
+        merge_to_production_n as lead_time_merge_to_production_n,
         failed_deployment_count,
+        explicitly_failed_deployment_count,
         change_failure_n,
         {{ metric_round('change_failure_rate') }} as change_failure_rate,
+        {{ metric_round('change_failure_rate_explicit') }} as change_failure_rate_explicit,
         change_failure_rate_band,
         {{ metric_round('recovery_time_p50_hours') }} as recovery_time_p50_hours,
         recovery_time_n,

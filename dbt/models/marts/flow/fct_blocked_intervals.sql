@@ -1,5 +1,6 @@
 {#- Merged blocked windows per issue (status category blocked and/or flagged), with the part inside the
-    issue's active life (started_at or created_at, to done_at or as_of), which is what blocked_hours sums. -#}
+    issue's active life (started_at or the life start, to done_at or as_of), which is what blocked_hours sums.
+    A window that starts before the loaded history (is_truncated_by_history_start) has an assumed start. -#}
 with
 
 blocked_windows as (
@@ -38,7 +39,8 @@ final as (
                 'least(blocked_windows.ended_at, milestones.active_to)'
             ) }}
         ) as numeric), 4) as numeric(14, 4)) as active_hours,
-        blocked_windows.ended_at >= {{ as_of_ts() }} as is_current
+        blocked_windows.ended_at >= {{ as_of_ts() }} as is_current,
+        blocked_windows.is_truncated_by_history_start
     from blocked_windows
     inner join milestones on blocked_windows.issue_id = milestones.issue_id
     inner join issues on blocked_windows.issue_id = issues.issue_id

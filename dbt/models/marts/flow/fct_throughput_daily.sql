@@ -1,6 +1,7 @@
-{#- Per team and UTC day over the dim_dates spine: issues reaching their last done that day
-    (issues currently done, counted on done_at), how many of those were reworked, and cycle-time stats.
-    Days without completions are present with 0. -#}
+{#- Per team and UTC day over the dim_dates spine: done work reaching done that day (fct_issue_lifecycle
+    .is_done_work: currently done, incidents excluded, counted on done_at), how many of those were reworked, and
+    cycle-time stats; incidents reaching done that day are counted apart (incidents_completed), never in
+    issues_completed. Days without completions are present with 0. -#}
 with
 
 lifecycle as (
@@ -26,12 +27,13 @@ completions as (
     select
         team_id,
         {{ utc_date('done_at') }} as date_day,
-        count(*) as issues_completed,
-        sum(case when is_reworked then 1 else 0 end) as reworked_completed,
-        avg(cycle_time_hours) as avg_cycle_time_hours,
-        avg(lead_time_hours) as avg_lead_time_hours
+        count(*) filter (where is_done_work) as issues_completed,
+        count(*) filter (where is_done_work and is_reworked) as reworked_completed,
+        count(*) filter (where is_incident) as incidents_completed,
+        avg(cycle_time_hours) filter (where is_done_work) as avg_cycle_time_hours,
+        avg(lead_time_hours) filter (where is_done_work) as avg_lead_time_hours
     from lifecycle
-    where is_done_work
+    where done_at is not null
     group by team_id, {{ utc_date('done_at') }}
 
 ),
@@ -44,6 +46,7 @@ final as (
         dates.date_day,
         cast(coalesce(completions.issues_completed, 0) as integer) as issues_completed,
         cast(coalesce(completions.reworked_completed, 0) as integer) as reworked_completed,
+        cast(coalesce(completions.incidents_completed, 0) as integer) as incidents_completed,
         case
             when completions.issues_completed > 0
                 then cast(round(cast(completions.reworked_completed as numeric) / completions.issues_completed, 4) as numeric(8, 4))

@@ -1,5 +1,6 @@
-{#- Open work right now (as_of): issues whose current status category is in_progress, review, waiting
-    or blocked, with age and a 0-100 risk score:
+{#- Open work right now (as_of): work items (incidents excluded, as in fct_wip_daily.wip_total; open incidents
+    are in fct_wip_daily.incident_wip and fct_incidents) whose current status category is in_progress, review,
+    waiting or blocked, with age (from started_at, else the life start) and a 0-100 risk score:
       50 x age percentile (share of the team's done issues whose cycle time is <= this item's age;
            all teams' history when the team has fewer than 5 done issues; 0.5 when there is none)
     + 20 x blocked share of the item's active age (capped at 1)
@@ -17,10 +18,10 @@ open_items as (
 
     select
         *,
-        coalesce(started_at, created_at) as aged_from,
-        greatest(0, {{ hours_between('coalesce(started_at, created_at)', as_of_ts()) }}) as age_hours
+        coalesce(started_at, life_started_at) as aged_from,
+        greatest(0, {{ hours_between('coalesce(started_at, life_started_at)', as_of_ts()) }}) as age_hours
     from lifecycle
-    where {{ is_in_status_category_group('current_status_category', 'wip') }}
+    where {{ is_in_status_category_group('current_status_category', 'wip') }} and not is_incident
 
 ),
 

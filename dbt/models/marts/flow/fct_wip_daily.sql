@@ -1,6 +1,9 @@
-{#- Per team and UTC day over the dim_dates spine: issues whose status interval at the end of the day
-    (next midnight UTC) is in an in_progress, review, waiting or blocked category. The current interval
-    of an issue counts until as_of and beyond (so the as_of day reflects the present state). -#}
+{#- Per team and UTC day over the dim_dates spine: work items (incidents excluded, like every work metric:
+    stg_jira__issues.is_incident) whose status interval at the end of the day (next midnight UTC) is in an
+    in_progress, review, waiting or blocked category, split by category; open incidents in those categories are
+    counted apart (incident_wip). The current interval of an issue counts until as_of and beyond (so the as_of
+    day reflects the present state). A day that begins before the loaded Jira history
+    (int_jira_history_start_derived) counts assumed states only: `is_truncated_by_history_start`. -#}
 with
 
 intervals as (
@@ -9,9 +12,21 @@ intervals as (
 
 ),
 
+issues as (
+
+    select * from {{ ref('stg_jira__issues') }}
+
+),
+
 dates as (
 
     select * from {{ ref('dim_dates') }}
+
+),
+
+history_start as (
+
+    select * from {{ ref('int_jira_history_start_derived') }}
 
 ),
 
@@ -25,6 +40,7 @@ day_ends as (
 
     select
         date_day,
+        cast(date_day as timestamp) at time zone 'UTC' as day_started_at,
         cast(date_day + 1 as timestamp) at time zone 'UTC' as day_ended_at
     from dates
 
@@ -32,8 +48,12 @@ day_ends as (
 
 wip_intervals as (
 
-    select * from intervals
-    where {{ is_in_status_category_group('status_category', 'wip') }}
+    select
+        intervals.*,
+        issues.is_incident
+    from intervals
+    inner join issues on intervals.issue_id = issues.issue_id
+    where {{ is_in_status_category_group('intervals.status_category', 'wip') }}
 
 ),
 
@@ -42,15 +62,20 @@ wip_counts as (
     select
         wip_intervals.team_id,
         day_ends.date_day,
-        count(distinct wip_intervals.issue_id) as wip_total,
-        count(distinct case when wip_intervals.status_category = 'in_progress' then wip_intervals.issue_id end)
-            as wip_in_progress,
-        count(distinct case when wip_intervals.status_category = 'review' then wip_intervals.issue_id end)
-            as wip_review,
-        count(distinct case when wip_intervals.status_category = 'waiting' then wip_intervals.issue_id end)
-            as wip_waiting,
-        count(distinct case when wip_intervals.status_category = 'blocked' then wip_intervals.issue_id end)
-            as wip_blocked
+        count(distinct wip_intervals.issue_id) filter (where not wip_intervals.is_incident) as wip_total,
+        count(distinct wip_intervals.issue_id) filter (
+            where not wip_intervals.is_incident and wip_intervals.status_category = 'in_progress'
+        ) as wip_in_progress,
+        count(distinct wip_intervals.issue_id) filter (
+            where not wip_intervals.is_incident and wip_intervals.status_category = 'review'
+        ) as wip_review,
+        count(distinct wip_intervals.issue_id) filter (
+            where not wip_intervals.is_incident and wip_intervals.status_category = 'waiting'
+        ) as wip_waiting,
+        count(distinct wip_intervals.issue_id) filter (
+            where not wip_intervals.is_incident and wip_intervals.status_category = 'blocked'
+        ) as wip_blocked,
+        count(distinct wip_intervals.issue_id) filter (where wip_intervals.is_incident) as incident_wip
     from day_ends
     inner join wip_intervals
         on
@@ -63,18 +88,21 @@ wip_counts as (
 final as (
 
     select
-        teams.team_id || ':' || cast(dates.date_day as text) as wip_daily_id,
+        teams.team_id || ':' || cast(day_ends.date_day as text) as wip_daily_id,
         teams.team_id,
-        dates.date_day,
+        day_ends.date_day,
         cast(coalesce(wip_counts.wip_total, 0) as integer) as wip_total,
         cast(coalesce(wip_counts.wip_in_progress, 0) as integer) as wip_in_progress,
         cast(coalesce(wip_counts.wip_review, 0) as integer) as wip_review,
         cast(coalesce(wip_counts.wip_waiting, 0) as integer) as wip_waiting,
-        cast(coalesce(wip_counts.wip_blocked, 0) as integer) as wip_blocked
-    from dates
+        cast(coalesce(wip_counts.wip_blocked, 0) as integer) as wip_blocked,
+        cast(coalesce(wip_counts.incident_wip, 0) as integer) as incident_wip,
+        coalesce(day_ends.day_started_at < history_start.history_started_at, false) as is_truncated_by_history_start
+    from day_ends
     cross join teams
+    cross join history_start
     left join wip_counts
-        on teams.team_id = wip_counts.team_id and dates.date_day = wip_counts.date_day
+        on teams.team_id = wip_counts.team_id and day_ends.date_day = wip_counts.date_day
 
 )
 

@@ -1,7 +1,9 @@
-{#- Verified outcome of each approved intervention: the statistics computed in Python by insights/verification
-    (bootstrap 95% CI of the change in the watched metric, difference-in-differences against the untreated
-    teams, verdict) joined to the recommendation it verifies. Reproducible: the same stored data and
-    decisions give the same rows (seeded resampling). -#}
+{#- Verified outcomes of each approved intervention, one row per metric it is verified on: its watched metric
+    (`metric_role` watched) and its rule's guard metric (guard, seed recommendation_playbook.guard_metric_name,
+    e.g. merged_without_review for a review SLO). The statistics are computed in Python by insights/verification
+    (bootstrap 95% CI of the change, difference-in-differences against the untreated teams, verdict) and joined
+    to the recommendation they verify; the watched row also carries its guard's verdict. Reproducible: the same
+    stored data and decisions give the same rows (seeded resampling). -#}
 with
 
 outcomes as (
@@ -16,15 +18,28 @@ recommendations as (
 
 ),
 
+guards as (
+
+    select
+        recommendation_id,
+        metric_name as guard_metric_name,
+        verdict as guard_verdict
+    from outcomes
+    where metric_role = 'guard'
+
+),
+
 final as (
 
     select
+        outcomes.recommendation_id || ':' || outcomes.metric_name as intervention_outcome_id,
         outcomes.recommendation_id,
         cast(outcomes.decision_id as text) as decision_id,
         outcomes.team_id,
         recommendations.rule_id,
         recommendations.title,
         outcomes.metric_name,
+        outcomes.metric_role,
         outcomes.aggregation,
         outcomes.intervention_start_date,
         outcomes.baseline_start,
@@ -51,12 +66,15 @@ final as (
         outcomes.did_ci_high,
         outcomes.verdict,
         outcomes.verdict_basis,
+        case when outcomes.metric_role = 'watched' then guards.guard_metric_name end as guard_metric_name,
+        case when outcomes.metric_role = 'watched' then guards.guard_verdict end as guard_verdict,
         outcomes.bootstrap_resamples,
         outcomes.random_seed,
         outcomes.as_of,
         outcomes.computed_at
     from outcomes
     left join recommendations on outcomes.recommendation_id = recommendations.recommendation_id
+    left join guards on outcomes.recommendation_id = guards.recommendation_id
 
 )
 

@@ -2,7 +2,9 @@
     ROI comparison and of intervention verification (insights/verification reads it). `observed_at` is the
     event that places the item in time (documented per metric in seeds/metric_definitions.csv).
     Each item CTE below gives one kind of item its id, label and link; the list `observed_metrics` says, per
-    metric, which items it observes, the event, the value and which items count. -#}
+    metric, which items it observes, the event, the value and which items count. Items truncated by the start of
+    the loaded Jira history (blocked windows, sprints, WIP days: `is_truncated_by_history_start`; done issues whose
+    done_at lies before it) and running sprints are never observed, so they are never diagnosis evidence. -#}
 {%- set observed_metrics = [
     {'metric_name': 'review_pickup_working_hours', 'item_source': 'human_merge_request_items',
      'observed_at': 'ready_at', 'value': 'review_pickup_working_hours',
@@ -13,6 +15,9 @@
     {'metric_name': 'merge_to_deploy_hours', 'item_source': 'human_merge_request_items',
      'observed_at': 'merged_at', 'value': 'merge_to_deploy_hours',
      'where': 'merge_to_deploy_hours is not null'},
+    {'metric_name': 'merged_without_review', 'item_source': 'human_merge_request_items',
+     'observed_at': 'merged_at', 'value': 'case when is_merged_without_review then 1 else 0 end',
+     'where': 'is_merged'},
     {'metric_name': 'merge_request_unlinked', 'item_source': 'human_merge_request_items',
      'observed_at': 'merged_at', 'value': 'case when is_linked_to_issue then 0 else 1 end',
      'where': 'is_merged'},
@@ -85,6 +90,12 @@ active_engineers as (
 
 ),
 
+history_start as (
+
+    select * from {{ ref('int_jira_history_start_derived') }}
+
+),
+
 human_merge_request_items as (
 
     select
@@ -101,13 +112,17 @@ human_merge_request_items as (
 done_issue_items as (
 
     select
-        *,
+        lifecycle.*,
         'issue' as item_type,
-        issue_id as item_id,
-        issue_key as item_label,
+        lifecycle.issue_id as item_id,
+        lifecycle.issue_key as item_label,
         cast(null as text) as item_url
     from lifecycle
-    where is_done_work
+    cross join history_start
+    where
+        lifecycle.is_done_work
+        -- done before the loaded history begins: a fallback done time (resolutiondate/updated), not evidence
+        and (history_start.history_started_at is null or lifecycle.done_at >= history_start.history_started_at)
 
 ),
 
@@ -120,6 +135,7 @@ blocked_interval_items as (
         issue_key as item_label,
         cast(null as text) as item_url
     from blocked_unescalated
+    where not is_truncated_by_history_start
 
 ),
 
@@ -145,7 +161,7 @@ closed_sprint_items as (
         sprint_name as item_label,
         cast(null as text) as item_url
     from sprints
-    where sprint_state = 'closed' and team_id is not null
+    where sprint_state = 'closed' and not is_running and not is_truncated_by_history_start and team_id is not null
 
 ),
 
@@ -166,6 +182,7 @@ team_day_items as (
             wip_daily.team_id = active_engineers.team_id
             and {{ utc_week_start("cast(wip_daily.date_day as timestamp) at time zone 'UTC'") }}
             = active_engineers.week_start_date
+    where not wip_daily.is_truncated_by_history_start
 
 ),
 

@@ -101,12 +101,25 @@ done_issues as (
 
 ),
 
+incident_completions as (
+
+    select
+        team_id,
+        {{ utc_week_start('done_at') }} as week_start_date,
+        count(*) as incidents_completed
+    from lifecycle
+    where is_incident and done_at is not null
+    group by 1, 2
+
+),
+
 wip as (
 
     select
         team_id,
         {{ utc_week_start('date_day') }} as week_start_date,
-        avg(wip_total) as wip_avg
+        avg(wip_total) as wip_avg,
+        avg(incident_wip) as incident_wip_avg
     from wip_daily
     group by 1, 2
 
@@ -189,7 +202,9 @@ final as (
         {{ metric_round('done_issues.flow_efficiency_p50') }} as flow_efficiency_p50,
         coalesce(done_issues.flow_efficiency_n, 0) as flow_efficiency_n,
         {{ metric_round('done_issues.rework_rate') }} as rework_rate,
+        coalesce(incident_completions.incidents_completed, 0) as incidents_completed,
         {{ metric_round('wip.wip_avg') }} as wip_avg,
+        {{ metric_round('wip.incident_wip_avg') }} as incident_wip_avg,
         engineers_rolling.active_engineers,
         {{ metric_round('wip.wip_avg / nullif(engineers_rolling.active_engineers, 0)') }} as wip_per_engineer,
         {{ metric_round('review_pickup.review_pickup_p50_working_hours') }} as review_pickup_p50_working_hours,
@@ -218,13 +233,20 @@ final as (
         dora.lead_time_for_changes_p50_hours,
         dora.lead_time_for_changes_p85_hours,
         dora.lead_time_for_changes_n,
+        dora.lead_time_merge_to_production_p50_hours,
+        dora.lead_time_merge_to_production_n,
         dora.change_failure_rate,
+        dora.change_failure_rate_explicit,
         dora.change_failure_n,
         dora.recovery_time_p50_hours,
         dora.recovery_time_n
     from team_weeks
     left join done_issues
         on team_weeks.team_id = done_issues.team_id and team_weeks.week_start_date = done_issues.week_start_date
+    left join incident_completions
+        on
+            team_weeks.team_id = incident_completions.team_id
+            and team_weeks.week_start_date = incident_completions.week_start_date
     left join wip
         on team_weeks.team_id = wip.team_id and team_weeks.week_start_date = wip.week_start_date
     left join engineers_rolling

@@ -1,7 +1,7 @@
 {#- The organisation's headline numbers, one row per headline: what `heimdall summary` prints. Each reads the
     columns that own its definition (fct_issue_lifecycle.is_done_work, cycle_time_hours, blocked_hours,
-    flow_efficiency; fct_merge_requests.review_pickup_working_hours; fct_deployments.is_successful_production,
-    pipeline_or_deployment_id, has_incident; fct_wip_current). The window is the 4 weeks (28 days) up to the
+    flow_efficiency; fct_merge_requests.review_pickup_working_hours; fct_production_changes: production changes
+    counted once per pipeline, is_failed_change; fct_wip_current). The window is the 4 weeks (28 days) up to the
     latest completion in the data, so a demo generated "as of" some date reads the same whenever it is built;
     WIP is the open work at as_of. -#}
 {%- set window_weeks = 4 -%}
@@ -30,19 +30,19 @@
      'value': 'round(cast(100 * ' ~ percentile_of('flow_efficiency', 0.5) ~ ' as numeric), 1)',
      'sample_size': 'count(flow_efficiency)'},
     {'metric_name': 'review_pickup_p50', 'label': 'Review pickup p50', 'unit': 'working hours',
-     'meaning': 'working hours, MR ready → first review (last 4 weeks, bots excluded)',
+     'meaning': 'working hours, MR ready → first review, reviewed MRs (last 4 weeks, bots excluded)',
      'source_model': 'fct_merge_requests', 'item_source': 'recent_human_merge_requests', 'window': 'recent',
      'value': 'round(cast(' ~ percentile_of('review_pickup_working_hours', 0.5) ~ ' as numeric), 1)',
      'sample_size': 'count(review_pickup_working_hours)'},
     {'metric_name': 'deployments_per_week', 'label': 'Deployments', 'unit': 'deployments / week',
-     'meaning': 'successful production deployments / week (last 4 weeks)',
-     'source_model': 'fct_deployments', 'item_source': 'recent_production_deployments', 'window': 'recent',
-     'value': 'round(count(distinct pipeline_or_deployment_id) / ' ~ window_weeks ~ '.0, 1)',
-     'sample_size': 'count(distinct pipeline_or_deployment_id)'},
+     'meaning': 'successful production deployments / week, one per pipeline (last 4 weeks)',
+     'source_model': 'fct_production_changes', 'item_source': 'recent_production_changes', 'window': 'recent',
+     'value': 'round(count(*) / ' ~ window_weeks ~ '.0, 1)',
+     'sample_size': 'count(*)'},
     {'metric_name': 'change_failure_rate', 'label': 'Change failure rate', 'unit': '%',
-     'meaning': '% of production deployments followed by an attributed incident (last 4 weeks)',
-     'source_model': 'fct_deployments', 'item_source': 'recent_production_deployments', 'window': 'recent',
-     'value': 'round(100.0 * count(*) filter (where has_incident) / nullif(count(*), 0), 1)',
+     'meaning': '% of those deployments with an attributed incident, explicit or inferred (last 4 weeks)',
+     'source_model': 'fct_production_changes', 'item_source': 'recent_production_changes', 'window': 'recent',
+     'value': 'round(100.0 * count(*) filter (where is_failed_change) / nullif(count(*), 0), 1)',
      'sample_size': 'count(*)'},
 ] -%}
 with
@@ -65,9 +65,9 @@ merge_requests as (
 
 ),
 
-deployments as (
+production_changes as (
 
-    select * from {{ ref('fct_deployments') }}
+    select * from {{ ref('fct_production_changes') }}
 
 ),
 
@@ -104,15 +104,14 @@ recent_human_merge_requests as (
 
 ),
 
-recent_production_deployments as (
+recent_production_changes as (
 
-    select deployments.*
-    from deployments
+    select production_changes.*
+    from production_changes
     cross join recent_window
     where
-        deployments.is_successful_production
-        and deployments.deployed_at > recent_window.window_start
-        and deployments.deployed_at <= recent_window.window_end
+        production_changes.first_deployed_at > recent_window.window_start
+        and production_changes.first_deployed_at <= recent_window.window_end
 
 ),
 

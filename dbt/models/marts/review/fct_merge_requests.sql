@@ -3,7 +3,10 @@
     team, the linked issues, the production deployment, and turns the events into durations.
     `lead_time_for_changes_hours` (first commit -> first production deployment) is the one definition of the
     DORA lead time for changes, read by fct_deployments and rpt_dora_weekly; it is kept unrounded because they
-    aggregate it (percentiles of rounded values would drift in the fourth decimal). -#}
+    aggregate it (percentiles of rounded values would drift in the fourth decimal). `merge_to_deploy_hours`
+    (merge -> first production deployment) is GitLab's lead time for changes, reported beside it.
+    Review pickup is measured on reviewed MRs only (ready -> first review; null when merged without review).
+    Working hours are counted in the team's time zone (int_team_time_zones_resolved). -#}
 with
 
 merge_requests as (
@@ -48,6 +51,12 @@ deployments as (
 
 ),
 
+team_time_zones as (
+
+    select * from {{ ref('int_team_time_zones_resolved') }}
+
+),
+
 linked_issues as (
 
     select
@@ -69,6 +78,7 @@ joined as (
         merge_requests.merge_request_iid,
         merge_requests.project_id,
         coalesce(projects.team_id, linked_issues.linked_issue_team_id) as team_id,
+        coalesce(team_time_zones.time_zone, '{{ var("working_hours_timezone") }}') as working_hours_time_zone,
         merge_requests.title,
         merge_requests.web_url,
         merge_requests.state,
@@ -113,6 +123,8 @@ joined as (
     left join review_rounds on merge_requests.merge_request_id = review_rounds.merge_request_id
     left join linked_issues on merge_requests.merge_request_id = linked_issues.merge_request_id
     left join deployments on merge_requests.merge_request_id = deployments.merge_request_id
+    left join team_time_zones
+        on coalesce(projects.team_id, linked_issues.linked_issue_team_id) = team_time_zones.team_id
 
 ),
 
@@ -150,11 +162,13 @@ final as (
             when not is_merged_without_review
                 then {{ clamped_hours('first_review_at', 'merged_at') }}
         end as review_duration_hours,
-        {{ working_hours_between('ready_at', 'pickup_ended_at') }} as review_pickup_working_hours,
+        {{ working_hours_between('ready_at', 'pickup_ended_at', 'working_hours_time_zone') }}
+            as review_pickup_working_hours,
         case
             when not is_merged_without_review
-                then {{ working_hours_between('first_review_at', 'merged_at') }}
+                then {{ working_hours_between('first_review_at', 'merged_at', 'working_hours_time_zone') }}
         end as review_duration_working_hours,
+        working_hours_time_zone,
         {{ clamped_hours('merged_at', 'deployed_at') }} as merge_to_deploy_hours,
         case
             when first_commit_at is not null and deployed_at is not null

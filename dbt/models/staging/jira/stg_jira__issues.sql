@@ -54,6 +54,7 @@ renamed as (
         source.payload -> 'fields' -> 'priority' ->> 'name' as priority_name,
         source.payload -> 'fields' -> 'resolution' ->> 'name' as resolution_name,
         nullif(source.payload -> 'fields' -> 'assignee' ->> 'accountId', '') as assignee_account_id,
+        nullif(trim(source.payload -> 'fields' -> 'assignee' ->> 'timeZone'), '') as assignee_time_zone,
         nullif(source.payload -> 'fields' -> 'reporter' ->> 'accountId', '') as reporter_account_id,
         coalesce(jsonb_typeof(source.payload -> 'fields' -> 'assignee') = 'object', false) as has_assignee,
         coalesce(
