@@ -29,7 +29,7 @@ superset-venv: $(SUPERSET_STAMP)
 
 # Ends with the six Superset dashboards served on 127.0.0.1 (URL and login printed).
 demo: setup superset-venv
-	$(BIN)/heimdall demo --scale $(SCALE) --seed $(SEED) --approve-planted --dashboards
+	$(BIN)/heimdall demo --scale $(SCALE) --seed $(SEED) --approve-planted --dashboards --apps --report
 
 # Every check the configuration promises, then every test.
 test: setup superset-venv lint
@@ -62,7 +62,7 @@ bench: setup
 	$(BIN)/python bench/pipeline.py --scale medium
 
 bench-diagnosis: setup
-	$(BIN)/python bench/diagnosis_accuracy.py --seeds 1 2 3 4 5
+	$(BIN)/python bench/diagnosis_accuracy.py --seeds 1 2 3
 
 clean:
 	-$(BIN)/heimdall superset stop

@@ -78,7 +78,9 @@ class Person:
             "avatarUrls": {"48x48": f"https://avatar.example/{self.account_id}/48"},
             "displayName": self.display_name,
             "active": True,
-            "timeZone": "Europe/Berlin",
+            # the simulated organisation works 09:00-18:00 UTC, so that is its people's profile zone (the
+            # team working hours default to it: docs/metrics.md, "Working hours")
+            "timeZone": "UTC",
             "accountType": "app" if self.bot else "atlassian",
         }
 

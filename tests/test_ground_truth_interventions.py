@@ -138,14 +138,15 @@ def test_evidence_is_the_slow_merge_requests(truth, query) -> None:
         "select * from marts.fct_diagnosis_evidence where diagnosis_id = %s order by evidence_rank",
         (diagnosis["diagnosis_id"],),
     )
-    # exactly the team's human MRs that became ready in the window and waited longer than the threshold
+    # exactly the team's human MRs that became ready in the window and waited longer than the comparison
+    # that fired the diagnosis (the team's reference, or the organisation)
     slow = query(
         """
         select merge_request_id from marts.fct_merge_requests
         where team_id = 'checkout' and not is_bot_author and review_pickup_working_hours > %s
           and ready_at >= %s::date and ready_at < %s::date + 1
         """,
-        (diagnosis["threshold_value"], diagnosis["window_start_date"], diagnosis["window_end_date"]),
+        (diagnosis["comparison_value"], diagnosis["window_start_date"], diagnosis["window_end_date"]),
     )
     assert {row["item_id"] for row in evidence} == {row["merge_request_id"] for row in slow}
     assert len(evidence) == diagnosis["evidence_count"] >= 5

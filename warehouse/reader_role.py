@@ -18,6 +18,8 @@ from psycopg import sql
 from warehouse.errors import HeimdallError
 
 READER_ROLE = "heimdall_reader"
+APPS_ROLE = "heimdall_apps"  # the Streamlit tools' group role (migration 0014)
+_MIGRATION_OF = {READER_ROLE: "0013_superset_reader.sql", APPS_ROLE: "0014_apps_role.sql"}
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -39,31 +41,35 @@ def stored_secret(path: Path, *, length: int = 32) -> str:
     return value
 
 
-def reader_settings(conn: psycopg.Connection) -> list[str]:
-    """The session settings migration 0013 gave heimdall_reader (``name=value``), server-wide ones."""
+def reader_settings(conn: psycopg.Connection, group: str = READER_ROLE) -> list[str]:
+    """The session settings its migration gave ``group`` (``name=value``), server-wide ones."""
     row = conn.execute(
         """
         select s.setconfig from pg_catalog.pg_db_role_setting s
         join pg_catalog.pg_roles r on r.oid = s.setrole
         where r.rolname = %s and s.setdatabase = 0
         """,
-        (READER_ROLE,),
+        (group,),
     ).fetchone()
     return list(row[0]) if row and row[0] else []
 
 
-def ensure_reader_login(conn: psycopg.Connection, login: str, password: str) -> None:
-    """Create or update ``login``: LOGIN with ``password``, member of heimdall_reader and of nothing else,
-    no other attribute, heimdall_reader's session settings. Idempotent."""
-    if not _ROLE_NAME.match(login) or login == READER_ROLE:
+def ensure_reader_login(
+    conn: psycopg.Connection, login: str, password: str, *, group: str = READER_ROLE
+) -> None:
+    """Create or update ``login``: LOGIN with ``password``, member of ``group`` (heimdall_reader, or
+    heimdall_apps
+    for the Streamlit tools) and of nothing else, no other attribute, the group's session settings.
+    Idempotent."""
+    if not _ROLE_NAME.match(login) or login in _MIGRATION_OF:
         raise ReaderRoleError(f"not a usable login role name: {login!r}")
-    exists = conn.execute("select 1 from pg_catalog.pg_roles where rolname = %s", (READER_ROLE,)).fetchone()
+    exists = conn.execute("select 1 from pg_catalog.pg_roles where rolname = %s", (group,)).fetchone()
     if not exists:
+        migration = _MIGRATION_OF.get(group, "")
         raise ReaderRoleError(
-            f"the role {READER_ROLE} does not exist: migration 0013 could not create it (the warehouse user "
-            "may not create roles). Run warehouse/migrations/0013_superset_reader.sql as a user with "
-            "CREATEROLE, "
-            "then provision again (docs/dashboards.md)"
+            f"the role {group} does not exist: migration {migration[:4]} could not create it (the warehouse "
+            f"user may not create roles). Run warehouse/migrations/{migration} as a user with CREATEROLE, "
+            "then try again (docs/dashboards.md, docs/apps.md)"
         )
     role = sql.Identifier(login)
     attributes = sql.SQL(
@@ -81,12 +87,12 @@ def ensure_reader_login(conn: psycopg.Connection, login: str, password: str) -> 
             join pg_catalog.pg_roles u on u.oid = m.member
             where u.rolname = %s and g.rolname <> %s
             """,
-            (login, READER_ROLE),
+            (login, group),
         ).fetchall()
         for (other,) in others:
             conn.execute(sql.SQL("revoke {} from {}").format(sql.Identifier(other), role))
-        conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(READER_ROLE), role))
-        for setting in reader_settings(conn):
+        conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(group), role))
+        for setting in reader_settings(conn, group):
             name, _, value = setting.partition("=")
             conn.execute(
                 sql.SQL("alter role {} set {} = {}").format(role, sql.Identifier(name), sql.Literal(value))

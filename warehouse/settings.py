@@ -291,3 +291,54 @@ def get_superset_settings() -> SupersetSettings:
             name = field if field.startswith(("HEIMDALL_", "SUPERSET_")) else f"HEIMDALL_SUPERSET_{field}"
             lines.append(f"{name}: {error['msg']}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+class AppsSettings(_Section):
+    """The Streamlit investigation tools (HEIMDALL_APPS_*): where `heimdall apps serve` listens, the login
+    the app
+    reads the marts (and records decisions) with, and how long query results are cached. Read with
+    :func:`get_apps_settings`."""
+
+    model_config = SettingsConfigDict(env_prefix="HEIMDALL_APPS_")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8501, ge=1, le=65535)
+    # The login role the app signs in with (member of heimdall_apps, migration 0014; password generated).
+    login: str = Field(default="heimdall_streamlit", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    # How long a query result is reused (seconds): marts change once per build.
+    cache_ttl_seconds: int = Field(default=300, ge=0, le=86_400)
+    # Where users reach the app (printed, used in links); None: http://host:port.
+    public_url: str | None = None
+
+    _blanks = field_validator("public_url", mode="before")(_blank_to_none)
+
+    @field_validator("public_url", mode="after")
+    @classmethod
+    def _plain_http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @property
+    def url(self) -> str:
+        """Where the app is served."""
+        shown = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return (self.public_url or f"http://{shown}:{self.port}").rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_apps_settings() -> AppsSettings:
+    """The Streamlit app settings of this process (environment and ``.env``), validated once."""
+    _load_env_file()
+    try:
+        return AppsSettings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_input=False, include_url=False):
+            field = str(error["loc"][0]).upper() if error["loc"] else ""
+            name = field if field.startswith("HEIMDALL_") else f"HEIMDALL_APPS_{field}"
+            lines.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

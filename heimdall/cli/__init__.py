@@ -6,8 +6,10 @@ import sys
 
 import typer
 
+from heimdall.cli import apps as apps_cli
 from heimdall.cli import build, data, db, recommendations
 from heimdall.cli import connectors as connectors_cli
+from heimdall.cli import report as report_cli
 from heimdall.cli import superset as superset_cli
 from heimdall.cli._output import print_error
 from warehouse.errors import HeimdallError
@@ -30,6 +32,8 @@ app.add_typer(connectors_cli.sync_app, name="sync")
 app.add_typer(connectors_cli.connectors_app, name="connectors")
 app.add_typer(connectors_cli.webhooks_app, name="webhooks")
 app.add_typer(superset_cli.app, name="superset")
+app.command("report")(report_cli.report)
+app.add_typer(apps_cli.app, name="apps")
 
 
 def main() -> None:

@@ -60,10 +60,17 @@ def demo(
             "--dashboards", help="Provision the Superset dashboards and serve them in the background."
         ),
     ] = False,
+    apps: Annotated[
+        bool, typer.Option("--apps", help="Serve the Streamlit investigation tools in the background.")
+    ] = False,
+    report: Annotated[
+        bool, typer.Option("--report", help="Write the weekly report of the last complete demo week.")
+    ] = False,
 ) -> None:
     """The whole demo: start the warehouse, generate and load the demo org, dbt build, summary; with
     --approve-planted the planted intervention is approved and verified, with --dashboards Superset serves
-    the six dashboards (`make demo` does both).
+    the six dashboards, with --apps the investigation tools are served, with --report the weekly report of the
+    last complete week is written (`make demo` does all of it).
 
     Re-running with the same options changes nothing. With other options (another day, seed, scale or
     scenario) the previous synthetic organisation is purged first and the marts fully rebuilt, because
@@ -74,9 +81,9 @@ def demo(
 
     scenario_path = scenario if scenario.is_absolute() else pipeline.project_path(scenario)
     as_of_date = data.as_of_day(as_of)
-    console.rule("1/6 warehouse")
+    console.rule("1/8 warehouse")
     db_start()
-    console.rule("2/6 generate and load the demo organisation")
+    console.rule("2/8 generate and load the demo organisation")
     planned = run_generator(
         GeneratorOptions(seed=seed, scale=scale, scenario=load_scenario(scenario_path), as_of=as_of_date)
     ).ground_truth()
@@ -106,16 +113,41 @@ def demo(
         out=None,
         ground_truth=None,
     )
-    console.rule("3/6 dbt build")
+    console.rule("3/8 dbt build")
     _build_and_verify(pipeline.demo_build_args(as_of_date, full_refresh=replace), url)
-    console.rule("4/6 summary")
+    console.rule("4/8 summary")
     summary()
     if approve_planted:
-        console.rule("5/6 approve the planted intervention")
+        console.rule("5/8 approve the planted intervention")
         _approve_planted(planned, as_of_date, url)
     if dashboards:
-        console.rule("6/6 dashboards")
+        console.rule("6/8 dashboards")
         _dashboards(url)
+    if apps:
+        console.rule("7/8 investigation tools")
+        _apps(url)
+    if report:
+        console.rule("8/8 weekly report")
+        _report(url)
+
+
+def _apps(url: str) -> None:
+    """Serve the Streamlit investigation tools in the background and print where."""
+    from heimdall.cli.apps import start_apps_server
+
+    address = start_apps_server(warehouse_url=url)
+    console.print(
+        f"[bold]Investigation tools:[/] {address}  (`heimdall apps stop` stops them)", soft_wrap=True
+    )
+
+
+def _report(url: str) -> None:
+    """Write the weekly report of the last complete week before the build's as_of; print its files."""
+    from reports import write_weekly_report
+
+    written = write_weekly_report(url, progress=lambda message: console.print(f"  {message}"))
+    for kind, path in written.files.items():
+        console.print(f"[bold]Weekly report {written.week} ({kind}):[/] {path}", soft_wrap=True)
 
 
 def _approve_planted(truth: dict, as_of_date: date, url: str) -> None:

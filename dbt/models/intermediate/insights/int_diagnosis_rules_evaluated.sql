@@ -1,10 +1,34 @@
 {#- Every diagnosis rule (seed diagnosis_rules) evaluated for every team and ISO week on the trailing window of
-    var `diagnosis_window_weeks` weeks ending with that week, fired or not, so a reader can see why a rule did
-    or did not fire. The organisation baseline is the same aggregate over every team's items in the window.
-    The excess and hours lost come from the macros rule_item_excess, rule_window_value and
-    rule_excess_units_per_week (shared with fct_roi_comparison). -#}
+    var `diagnosis_window_weeks` weeks ending with that week, fired or not, so a reader can see why a rule did or
+    did not fire (docs/metrics.md, "Diagnosis"). Three comparisons, each a one-sided test with a practical floor:
+
+    * change: the window against the team's own reference, its best stretch of `diagnosis_reference_weeks`
+      weeks (at least `diagnosis_reference_min_weeks`) that ends before the window and starts at most
+      `diagnosis_lookback_weeks` before it, net of what the other teams did over the same weeks;
+    * outlier: the window against the other teams' same weeks, only at a level at or beyond `threshold`;
+    * level: the window significantly beyond `always_bad_value`.
+
+    Median rules are tested on log(1 + value) (durations are skewed), mean rules on the values (Welch), and
+    sum-per-week rules on the log of the weekly total, a compound Poisson sum whose log has variance
+    sum(x^2) / sum(x)^2 (half an average item added as a continuity correction, so an empty stretch of a sparse
+    metric is a small, uncertain rate rather than log 0); the test units are the
+    clusters of int_metric_observations_summed_weekly (items that share a cause count once). The test statistic must reach
+    var `diagnosis_z` (t-corrected for the sample sizes) and the comparison needs its ratio floor and
+    var `diagnosis_min_hours_lost_per_week`. A window that starts before the metric's first observed week
+    never fires. -#}
 {%- set window_weeks = var('diagnosis_window_weeks') | int -%}
+{%- set reference_weeks = var('diagnosis_reference_weeks') | int -%}
+{%- set reference_min_weeks = var('diagnosis_reference_min_weeks') | int -%}
+{%- set lookback_weeks = var('diagnosis_lookback_weeks') | int -%}
+{%- set z = var('diagnosis_z') | float -%}
+{%- set min_hours = var('diagnosis_min_hours_lost_per_week') | float -%}
 with
+
+weekly as (
+
+    select * from {{ ref('int_metric_observations_summed_weekly') }}
+
+),
 
 observations as (
 
@@ -24,108 +48,505 @@ dates as (
 
 ),
 
-data_starts as (
+weeks as (
+
+    select distinct week_start_date from dates
+
+),
+
+metric_starts as (
 
     select
         metric_name,
-        min({{ utc_date('observed_at') }}) as first_observed_date
-    from observations
+        min(week_start_date) as first_week_start_date,
+        -- half an average item: the continuity correction of log totals (an empty stretch of a sparse metric
+        -- counts as half an event, so its log is finite and uncertain, whatever the metric's unit)
+        greatest(0.5 * sum(value_sum) / nullif(sum(observation_count), 0), 0.001) as half_item_value
+    from weekly
     group by metric_name
 
 ),
 
-weeks as (
+rule_weeks as (
+
+    select
+        weekly.team_id,
+        rules.rule_id,
+        weekly.week_start_date,
+        weekly.observation_count,
+        weekly.unit_count,
+        weekly.value_sum,
+        weekly.unit_value_square_sum as value_square_sum,
+        case when rules.window_aggregation = 'median' then weekly.unit_log_value_sum else weekly.unit_value_sum end
+            as scaled_sum,
+        case
+            when rules.window_aggregation = 'median' then weekly.unit_log_value_square_sum
+            else weekly.unit_value_square_sum
+        end as scaled_square_sum
+    from weekly
+    inner join rules on weekly.metric_name = rules.metric_name
+
+),
+
+team_rules as (
 
     select distinct
-        week_start_date,
-        week_start_date - {{ (window_weeks - 1) * 7 }} as window_start_date
-    from dates
-
-),
-
-windowed as (
-
-    select
-        observations.team_id,
-        weeks.week_start_date,
-        weeks.window_start_date,
-        rules.rule_id,
-        observations.value,
-        {{ rule_item_excess('observations.value', 'rules.direction', 'rules.threshold') }} as item_excess
-    from observations
-    inner join rules on observations.metric_name = rules.metric_name
-    inner join weeks
-        on
-            observations.observed_at >= cast(weeks.window_start_date as timestamp) at time zone 'UTC'
-            and observations.observed_at < cast(weeks.week_start_date + 7 as timestamp) at time zone 'UTC'
-
-),
-
-team_stats as (
-
-    select
         team_id,
-        week_start_date,
-        window_start_date,
-        rule_id,
-        count(*) as sample_size,
-        {{ percentile_of('value', 0.5) }} as median_value,
-        avg(value) as mean_value,
-        sum(value) as sum_value,
-        sum(item_excess) as item_excess_sum
-    from windowed
-    group by team_id, week_start_date, window_start_date, rule_id
+        rule_id
+    from rule_weeks
 
 ),
 
-org_stats as (
+windows as (
 
     select
-        week_start_date,
+        team_rules.team_id,
+        team_rules.rule_id,
+        weeks.week_start_date,
+        weeks.week_start_date - {{ (window_weeks - 1) * 7 }} as window_start_date,
+        coalesce(sum(rule_weeks.observation_count), 0) as n,
+        coalesce(sum(rule_weeks.unit_count), 0) as u,
+        coalesce(sum(rule_weeks.value_sum), 0) as value_sum,
+        coalesce(sum(rule_weeks.value_square_sum), 0) as value_square_sum,
+        coalesce(sum(rule_weeks.scaled_sum), 0) as scaled_sum,
+        coalesce(sum(rule_weeks.scaled_square_sum), 0) as scaled_square_sum
+    from team_rules
+    cross join weeks
+    left join rule_weeks
+        on
+            team_rules.team_id = rule_weeks.team_id
+            and team_rules.rule_id = rule_weeks.rule_id
+            and rule_weeks.week_start_date between weeks.week_start_date - {{ (window_weeks - 1) * 7 }}
+            and weeks.week_start_date
+    group by team_rules.team_id, team_rules.rule_id, weeks.week_start_date
+
+),
+
+org_windows as (
+
+    select
         rule_id,
-        count(*) as org_sample_size,
-        count(distinct team_id) as org_team_count,
-        {{ percentile_of('value', 0.5) }} as org_median_value,
-        avg(value) as org_mean_value,
-        sum(value) as org_sum_value
-    from windowed
-    group by week_start_date, rule_id
+        week_start_date,
+        count(*) filter (where n > 0) as team_count,
+        sum(n) as n,
+        sum(u) as u,
+        sum(value_sum) as value_sum,
+        sum(value_square_sum) as value_square_sum,
+        sum(scaled_sum) as scaled_sum,
+        sum(scaled_square_sum) as scaled_square_sum
+    from windows
+    group by rule_id, week_start_date
+
+),
+
+block_ends as (
+
+    select
+        rules.rule_id,
+        weeks.week_start_date as block_end_date,
+        greatest(weeks.week_start_date - {{ (reference_weeks - 1) * 7 }}, metric_starts.first_week_start_date)
+            as block_start_date
+    from rules
+    cross join weeks
+    inner join metric_starts on rules.metric_name = metric_starts.metric_name
+    where
+        weeks.week_start_date
+        - greatest(weeks.week_start_date - {{ (reference_weeks - 1) * 7 }}, metric_starts.first_week_start_date)
+        >= {{ (reference_min_weeks - 1) * 7 }}
+
+),
+
+blocks as (
+
+    select
+        team_rules.team_id,
+        block_ends.rule_id,
+        block_ends.block_start_date,
+        block_ends.block_end_date,
+        (block_ends.block_end_date - block_ends.block_start_date) / 7 + 1 as block_weeks,
+        coalesce(sum(rule_weeks.observation_count), 0) as n,
+        coalesce(sum(rule_weeks.unit_count), 0) as u,
+        coalesce(sum(rule_weeks.value_sum), 0) as value_sum,
+        coalesce(sum(rule_weeks.value_square_sum), 0) as value_square_sum,
+        coalesce(sum(rule_weeks.scaled_sum), 0) as scaled_sum,
+        coalesce(sum(rule_weeks.scaled_square_sum), 0) as scaled_square_sum
+    from team_rules
+    inner join block_ends on team_rules.rule_id = block_ends.rule_id
+    left join rule_weeks
+        on
+            team_rules.team_id = rule_weeks.team_id
+            and team_rules.rule_id = rule_weeks.rule_id
+            and rule_weeks.week_start_date between block_ends.block_start_date and block_ends.block_end_date
+    group by
+        team_rules.team_id, block_ends.rule_id, block_ends.block_start_date, block_ends.block_end_date
+
+),
+
+org_blocks as (
+
+    select
+        rule_id,
+        block_end_date,
+        count(*) filter (where n > 0) as team_count,
+        sum(n) as n,
+        sum(u) as u,
+        sum(value_sum) as value_sum,
+        sum(value_square_sum) as value_square_sum,
+        sum(scaled_sum) as scaled_sum,
+        sum(scaled_square_sum) as scaled_square_sum
+    from blocks
+    group by rule_id, block_end_date
+
+),
+
+references_ranked as (
+
+    -- the team's best admissible stretch before each window: its reference
+    select distinct on (windows.team_id, windows.rule_id, windows.week_start_date)
+        windows.team_id,
+        windows.rule_id,
+        windows.week_start_date,
+        blocks.block_start_date as reference_start_date,
+        blocks.block_end_date as reference_end_date,
+        blocks.block_weeks as reference_weeks,
+        blocks.n as reference_n,
+        blocks.u as reference_u,
+        blocks.value_sum as reference_value_sum,
+        blocks.value_square_sum as reference_value_square_sum,
+        blocks.scaled_sum as reference_scaled_sum,
+        blocks.scaled_square_sum as reference_scaled_square_sum
+    from windows
+    inner join rules on windows.rule_id = rules.rule_id
+    inner join metric_starts on rules.metric_name = metric_starts.metric_name
+    inner join blocks
+        on
+            windows.team_id = blocks.team_id
+            and windows.rule_id = blocks.rule_id
+            and blocks.block_end_date <= windows.window_start_date - 7
+            and blocks.block_start_date >= windows.window_start_date - {{ lookback_weeks * 7 }}
+            and (rules.window_aggregation = 'sum_per_week' or blocks.n >= rules.min_sample)
+    order by
+        windows.team_id,
+        windows.rule_id,
+        windows.week_start_date,
+        -- the best stretch the data are sure of: the best upper confidence bound (a lucky empty stretch of a
+        -- sparse metric is uncertain, so it does not become the bar every later week fails)
+        (case when rules.direction = 'above' then 1 else -1 end)
+        * case
+            when rules.window_aggregation = 'sum_per_week'
+                then ln((blocks.value_sum + metric_starts.half_item_value) / blocks.block_weeks)
+            else blocks.scaled_sum / blocks.u
+        end
+        + {{ z }} * sqrt(
+            case
+                when rules.window_aggregation = 'sum_per_week'
+                    then
+                        (blocks.value_square_sum + metric_starts.half_item_value ^ 2 * 2)
+                        / (blocks.value_sum + metric_starts.half_item_value) ^ 2
+                when blocks.u > 1
+                    then (blocks.scaled_square_sum - blocks.scaled_sum ^ 2 / blocks.u) / (blocks.u - 1) / blocks.u
+                else 0
+            end
+        ) asc,
+        blocks.block_end_date desc
+
+),
+
+window_medians as (
+
+    select
+        windows.team_id,
+        windows.rule_id,
+        windows.week_start_date,
+        {{ percentile_of('observations.value', 0.5) }} as median_value
+    from windows
+    inner join rules on windows.rule_id = rules.rule_id
+    inner join observations
+        on
+            windows.team_id = observations.team_id
+            and rules.metric_name = observations.metric_name
+            and observations.observed_at >= cast(windows.window_start_date as timestamp) at time zone 'UTC'
+            and observations.observed_at < cast(windows.week_start_date + 7 as timestamp) at time zone 'UTC'
+    where rules.window_aggregation = 'median'
+    group by windows.team_id, windows.rule_id, windows.week_start_date
+
+),
+
+org_medians as (
+
+    select
+        rules.rule_id,
+        weeks.week_start_date,
+        {{ percentile_of('observations.value', 0.5) }} as median_value
+    from rules
+    cross join weeks
+    inner join observations
+        on
+            rules.metric_name = observations.metric_name
+            and observations.observed_at
+            >= cast(weeks.week_start_date - {{ (window_weeks - 1) * 7 }} as timestamp) at time zone 'UTC'
+            and observations.observed_at < cast(weeks.week_start_date + 7 as timestamp) at time zone 'UTC'
+    where rules.window_aggregation = 'median'
+    group by rules.rule_id, weeks.week_start_date
+
+),
+
+reference_medians as (
+
+    select
+        references_ranked.team_id,
+        references_ranked.rule_id,
+        references_ranked.week_start_date,
+        {{ percentile_of('observations.value', 0.5) }} as median_value
+    from references_ranked
+    inner join rules on references_ranked.rule_id = rules.rule_id
+    inner join observations
+        on
+            references_ranked.team_id = observations.team_id
+            and rules.metric_name = observations.metric_name
+            and observations.observed_at
+            >= cast(references_ranked.reference_start_date as timestamp) at time zone 'UTC'
+            and observations.observed_at
+            < cast(references_ranked.reference_end_date + 7 as timestamp) at time zone 'UTC'
+    where rules.window_aggregation = 'median'
+    group by references_ranked.team_id, references_ranked.rule_id, references_ranked.week_start_date
+
+),
+
+assembled as (
+
+    select
+        windows.team_id,
+        windows.rule_id,
+        windows.week_start_date,
+        windows.window_start_date,
+        rules.metric_name,
+        rules.window_aggregation,
+        rules.direction,
+        case when rules.direction = 'above' then 1 else -1 end as sign,
+        rules.threshold,
+        rules.always_bad_value,
+        rules.min_sample,
+        rules.min_change_ratio,
+        rules.min_ratio_to_baseline,
+        rules.excess_basis,
+        rules.hours_per_excess_unit,
+        rules.excess_unit,
+        rules.description as rule_description,
+        metric_starts.first_week_start_date,
+        windows.n,
+        windows.u,
+        references_ranked.reference_u,
+        references_ranked.reference_start_date,
+        references_ranked.reference_end_date,
+        references_ranked.reference_weeks,
+        references_ranked.reference_n,
+        org_windows.team_count - case when windows.n > 0 then 1 else 0 end as other_team_count,
+        org_windows.n - windows.n as other_n,
+        org_windows.u - windows.u as other_u,
+        org_blocks.n - coalesce(blocks.n, 0) as other_reference_n,
+        -- window aggregate and the comparison values, in the metric's units
+        case rules.window_aggregation
+            when 'median' then window_medians.median_value
+            when 'mean' then windows.value_sum / nullif(windows.n, 0)
+            else windows.value_sum / {{ window_weeks }}.0
+        end as metric_value,
+        case rules.window_aggregation
+            when 'median' then reference_medians.median_value
+            when 'mean' then references_ranked.reference_value_sum / nullif(references_ranked.reference_n, 0)
+            else references_ranked.reference_value_sum / references_ranked.reference_weeks
+        end as reference_value,
+        case rules.window_aggregation
+            when 'median' then org_medians.median_value
+            when 'mean' then org_windows.value_sum / nullif(org_windows.n, 0)
+            else org_windows.value_sum / {{ window_weeks }}.0 / nullif(org_windows.team_count, 0)
+        end as org_baseline_value,
+        -- test scale: means and their squared standard errors
+        case
+            when rules.window_aggregation = 'sum_per_week' then ln((windows.value_sum + metric_starts.half_item_value) / {{ window_weeks }}.0)
+            else windows.scaled_sum / nullif(windows.u, 0)
+        end as window_mean,
+        case
+            when rules.window_aggregation = 'sum_per_week'
+                then
+                    (windows.value_square_sum + metric_starts.half_item_value ^ 2 * 2)
+                    / (windows.value_sum + metric_starts.half_item_value) ^ 2
+            when windows.u > 1
+                then (windows.scaled_square_sum - windows.scaled_sum ^ 2 / windows.u) / (windows.u - 1) / windows.u
+            else 0
+        end as window_se2,
+        case
+            when rules.window_aggregation = 'sum_per_week'
+                then
+                    ln(
+                        (references_ranked.reference_value_sum + metric_starts.half_item_value)
+                        / references_ranked.reference_weeks
+                    )
+            else references_ranked.reference_scaled_sum / nullif(references_ranked.reference_u, 0)
+        end as reference_mean,
+        case
+            when rules.window_aggregation = 'sum_per_week'
+                then
+                    (references_ranked.reference_value_square_sum + metric_starts.half_item_value ^ 2 * 2)
+                    / (references_ranked.reference_value_sum + metric_starts.half_item_value) ^ 2
+            when references_ranked.reference_u > 1
+                then
+                    (
+                        references_ranked.reference_scaled_square_sum
+                        - references_ranked.reference_scaled_sum ^ 2 / references_ranked.reference_u
+                    )
+                    / (references_ranked.reference_u - 1) / references_ranked.reference_u
+            else 0
+        end as reference_se2,
+        -- the other teams over the window and over the reference's weeks
+        case
+            when rules.window_aggregation = 'sum_per_week'
+                then
+                    ln(
+                        (org_windows.value_sum - windows.value_sum + metric_starts.half_item_value) / {{ window_weeks }}.0
+                        / nullif(org_windows.team_count - case when windows.n > 0 then 1 else 0 end, 0)
+                    )
+            else (org_windows.scaled_sum - windows.scaled_sum) / nullif(org_windows.u - windows.u, 0)
+        end as other_mean,
+        case
+            when rules.window_aggregation = 'sum_per_week'
+                then
+                    (org_windows.value_square_sum - windows.value_square_sum + metric_starts.half_item_value ^ 2 * 2)
+                    / (org_windows.value_sum - windows.value_sum + metric_starts.half_item_value) ^ 2
+            when org_windows.u - windows.u > 1
+                then
+                    (
+                        (org_windows.scaled_square_sum - windows.scaled_square_sum)
+                        - (org_windows.scaled_sum - windows.scaled_sum) ^ 2 / (org_windows.u - windows.u)
+                    )
+                    / (org_windows.u - windows.u - 1) / (org_windows.u - windows.u)
+            else 0
+        end as other_se2,
+        case
+            when rules.window_aggregation = 'sum_per_week'
+                then
+                    ln(
+                        (org_blocks.value_sum - blocks.value_sum + metric_starts.half_item_value) / blocks.block_weeks
+                        / nullif(org_blocks.team_count - case when blocks.n > 0 then 1 else 0 end, 0)
+                    )
+            else (org_blocks.scaled_sum - blocks.scaled_sum) / nullif(org_blocks.u - blocks.u, 0)
+        end as other_reference_mean,
+        case
+            when rules.window_aggregation = 'sum_per_week'
+                then
+                    (org_blocks.value_square_sum - blocks.value_square_sum + metric_starts.half_item_value ^ 2 * 2)
+                    / (org_blocks.value_sum - blocks.value_sum + metric_starts.half_item_value) ^ 2
+            when org_blocks.u - blocks.u > 1
+                then
+                    (
+                        (org_blocks.scaled_square_sum - blocks.scaled_square_sum)
+                        - (org_blocks.scaled_sum - blocks.scaled_sum) ^ 2 / (org_blocks.u - blocks.u)
+                    )
+                    / (org_blocks.u - blocks.u - 1) / (org_blocks.u - blocks.u)
+            else 0
+        end as other_reference_se2,
+        case
+            when rules.window_aggregation = 'median' then ln(1 + greatest(rules.always_bad_value, 0))
+            when rules.window_aggregation = 'sum_per_week'
+                then ln(greatest(rules.always_bad_value, 0) + metric_starts.half_item_value / {{ window_weeks }}.0)
+            else rules.always_bad_value
+        end as always_bad_scaled
+    from windows
+    inner join rules on windows.rule_id = rules.rule_id
+    inner join metric_starts on rules.metric_name = metric_starts.metric_name
+    inner join org_windows
+        on windows.rule_id = org_windows.rule_id and windows.week_start_date = org_windows.week_start_date
+    left join references_ranked
+        on
+            windows.team_id = references_ranked.team_id
+            and windows.rule_id = references_ranked.rule_id
+            and windows.week_start_date = references_ranked.week_start_date
+    left join blocks
+        on
+            references_ranked.team_id = blocks.team_id
+            and references_ranked.rule_id = blocks.rule_id
+            and references_ranked.reference_end_date = blocks.block_end_date
+    left join org_blocks
+        on references_ranked.rule_id = org_blocks.rule_id and references_ranked.reference_end_date = org_blocks.block_end_date
+    left join window_medians
+        on
+            windows.team_id = window_medians.team_id
+            and windows.rule_id = window_medians.rule_id
+            and windows.week_start_date = window_medians.week_start_date
+    left join reference_medians
+        on
+            windows.team_id = reference_medians.team_id
+            and windows.rule_id = reference_medians.rule_id
+            and windows.week_start_date = reference_medians.week_start_date
+    left join org_medians
+        on windows.rule_id = org_medians.rule_id and windows.week_start_date = org_medians.week_start_date
+    where windows.n > 0
+
+),
+
+tested as (
+
+    select
+        *,
+        window_start_date >= first_week_start_date as is_window_complete,
+        n >= min_sample and window_start_date >= first_week_start_date as is_testable,
+        -- change against the own reference, net of the other teams' drift over the same weeks
+        case
+            when reference_mean is not null
+                then
+                    (
+                        sign * (window_mean - reference_mean)
+                        - greatest(0, coalesce(sign * (other_mean - other_reference_mean), 0))
+                    )
+                    / nullif(sqrt(window_se2 + reference_se2 + coalesce(other_se2 + other_reference_se2, 0)), 0)
+        end as change_z,
+        case
+            when window_aggregation = 'sum_per_week' or reference_n is null then 1000
+            when window_se2 + reference_se2 = 0 then 1000
+            else
+                (window_se2 + reference_se2) ^ 2
+                / nullif(
+                    window_se2 ^ 2 / greatest(u - 1, 1) + reference_se2 ^ 2 / greatest(reference_u - 1, 1), 0
+                )
+        end as change_df,
+        case
+            when other_mean is not null and other_team_count > 0
+                then sign * (window_mean - other_mean) / nullif(sqrt(window_se2 + other_se2), 0)
+        end as outlier_z,
+        case
+            when window_aggregation = 'sum_per_week' or other_u is null or other_u < 2 then 1000
+            when window_se2 + other_se2 = 0 then 1000
+            else
+                (window_se2 + other_se2) ^ 2
+                / nullif(window_se2 ^ 2 / greatest(u - 1, 1) + other_se2 ^ 2 / greatest(other_u - 1, 1), 0)
+        end as outlier_df,
+        sign * (window_mean - always_bad_scaled) / nullif(sqrt(window_se2), 0) as level_z,
+        case when window_aggregation = 'sum_per_week' then 1000 else greatest(u - 1, 1) end as level_df,
+        case when excess_basis = 'aggregate' then 1 else n / {{ window_weeks }}.0 end as units_per_week
+    from assembled
 
 ),
 
 valued as (
 
     select
-        team_stats.*,
-        rules.metric_name,
-        rules.window_aggregation,
-        rules.direction,
-        rules.threshold,
-        rules.min_sample,
-        rules.min_ratio_to_baseline,
-        data_starts.first_observed_date,
-        rules.evidence_threshold,
-        rules.excess_basis,
-        rules.hours_per_excess_unit,
-        rules.excess_unit,
-        rules.description as rule_description,
-        {{ rule_window_value(
-            'rules.window_aggregation',
-            'team_stats.median_value',
-            'team_stats.mean_value',
-            'team_stats.sum_value',
-            window_weeks ~ '.0'
-        ) }} as metric_value,
-        case rules.window_aggregation
-            when 'median' then org_stats.org_median_value
-            when 'mean' then org_stats.org_mean_value
-            when 'sum_per_week' then org_stats.org_sum_value / {{ window_weeks }}.0 / org_stats.org_team_count
-        end as org_baseline_value
-    from team_stats
-    inner join rules on team_stats.rule_id = rules.rule_id
-    inner join org_stats
-        on team_stats.week_start_date = org_stats.week_start_date and team_stats.rule_id = org_stats.rule_id
-    inner join data_starts on rules.metric_name = data_starts.metric_name
+        *,
+        case
+            when reference_value is null then null
+            when reference_value > 0 and metric_value > 0 then power(metric_value / reference_value, sign)
+            when sign * (metric_value - reference_value) > 0 then 999
+            else 1
+        end as change_ratio,
+        case
+            when org_baseline_value is null then null
+            when org_baseline_value > 0 and metric_value > 0 then power(metric_value / org_baseline_value, sign)
+            when sign * (metric_value - org_baseline_value) > 0 then 999
+            else 1
+        end as outlier_ratio,
+        sign * (metric_value - reference_value) * units_per_week * hours_per_excess_unit as change_hours_lost,
+        sign * (metric_value - org_baseline_value) * units_per_week * hours_per_excess_unit as outlier_hours_lost,
+        sign * (metric_value - always_bad_value) * units_per_week * hours_per_excess_unit as level_hours_lost
+    from tested
 
 ),
 
@@ -133,26 +554,61 @@ judged as (
 
     select
         *,
-        window_start_date >= first_observed_date as is_window_complete,
-        sample_size >= min_sample
-        and window_start_date >= first_observed_date
-        and (
-            (direction = 'above' and metric_value >= threshold and metric_value >= org_baseline_value * min_ratio_to_baseline)
-            or (
-                direction = 'below' and metric_value <= threshold
-                and metric_value * min_ratio_to_baseline <= org_baseline_value
-            )
-        ) as is_fired,
-        {{ rule_excess_units_per_week(
-            'excess_basis',
-            'direction',
-            'threshold',
-            'metric_value',
-            'item_excess_sum',
-            'sample_size',
-            window_weeks ~ '.0'
-        ) }} as excess_units_per_week
+        is_testable
+        and reference_n is not null
+        and change_z >= {{ t_critical(z, 'change_df') }}
+        and change_ratio >= min_change_ratio
+        and change_hours_lost >= {{ min_hours }} as is_change,
+        is_testable
+        and sign * (metric_value - threshold) >= 0
+        and outlier_z >= {{ t_critical(z, 'outlier_df') }}
+        and outlier_ratio >= min_ratio_to_baseline
+        and outlier_hours_lost >= {{ min_hours }} as is_outlier,
+        is_testable
+        and sign * (metric_value - always_bad_value) >= 0
+        and level_z >= {{ t_critical(z, 'level_df') }}
+        and level_hours_lost >= {{ min_hours }} as is_always_bad
     from valued
+
+),
+
+decided as (
+
+    select
+        *,
+        coalesce(is_change, false) or coalesce(is_outlier, false) or coalesce(is_always_bad, false) as is_fired,
+        case
+            when is_change then 'change_vs_own_reference'
+            when is_outlier then 'outlier_vs_organisation'
+            when is_always_bad then 'always_bad_level'
+        end as fired_by,
+        case
+            when is_change then reference_value
+            when is_outlier then org_baseline_value
+            when is_always_bad then always_bad_value
+        end as comparison_value,
+        case
+            when is_change then change_hours_lost
+            when is_outlier then outlier_hours_lost
+            when is_always_bad then level_hours_lost
+            else 0
+        end as fired_hours_lost,
+        case
+            when is_change then change_z
+            when is_outlier then outlier_z
+            when is_always_bad then level_z
+        end as fired_z,
+        case
+            when is_change then sqrt(window_se2 + reference_se2 + coalesce(other_se2 + other_reference_se2, 0))
+            when is_outlier then sqrt(window_se2 + other_se2)
+            when is_always_bad then sqrt(window_se2)
+        end as fired_se,
+        case
+            when is_change then reference_mean
+            when is_outlier then other_mean
+            when is_always_bad then always_bad_scaled
+        end as fired_comparison_mean
+    from judged
 
 ),
 
@@ -170,28 +626,51 @@ final as (
         window_aggregation,
         direction,
         {{ metric_round('threshold') }} as threshold_value,
+        {{ metric_round('always_bad_value') }} as always_bad_value,
         {{ metric_round('metric_value') }} as metric_value,
         {{ metric_round('org_baseline_value') }} as org_baseline_value,
-        sample_size,
+        reference_start_date,
+        reference_end_date + 6 as reference_end_date,
+        reference_n as reference_sample_size,
+        {{ metric_round('reference_value') }} as reference_value,
+        n as sample_size,
         min_sample,
+        min_change_ratio,
         min_ratio_to_baseline,
         is_window_complete,
-        evidence_threshold,
+        {{ metric_round('change_z') }} as change_z,
+        {{ metric_round('change_ratio') }} as change_ratio,
+        {{ metric_round('outlier_z') }} as outlier_z,
+        {{ metric_round('outlier_ratio') }} as outlier_ratio,
+        {{ metric_round('level_z') }} as level_z,
         is_fired,
+        fired_by,
+        {{ metric_round('comparison_value') }} as comparison_value,
+        -- effect of the comparison that fired, as a ratio (window / comparison; comparison / window for
+        -- `below` rules) with its 95% interval from the test's standard error (log scale for median rules)
+        {{ metric_round("case when fired_by is not null then case when window_aggregation in ('median', 'sum_per_week')
+            then exp(sign * (window_mean - fired_comparison_mean))
+            else 1 + sign * (window_mean - fired_comparison_mean) / nullif(abs(fired_comparison_mean), 0) end end") }}
+            as effect_ratio,
+        {{ metric_round("case when fired_by is not null then case when window_aggregation in ('median', 'sum_per_week')
+            then exp(sign * (window_mean - fired_comparison_mean) - 1.96 * fired_se)
+            else 1 + (sign * (window_mean - fired_comparison_mean) - 1.96 * fired_se)
+                / nullif(abs(fired_comparison_mean), 0) end end") }} as effect_ratio_ci_low,
+        {{ metric_round("case when fired_by is not null then case when window_aggregation in ('median', 'sum_per_week')
+            then exp(sign * (window_mean - fired_comparison_mean) + 1.96 * fired_se)
+            else 1 + (sign * (window_mean - fired_comparison_mean) + 1.96 * fired_se)
+                / nullif(abs(fired_comparison_mean), 0) end end") }} as effect_ratio_ci_high,
         excess_unit,
         hours_per_excess_unit,
-        {{ metric_round('case when is_fired then excess_units_per_week else 0 end') }} as excess_units_per_week,
-        {{ metric_round('case when is_fired then excess_units_per_week * hours_per_excess_unit else 0 end') }}
-            as hours_lost_per_week,
+        {{ metric_round('case when is_fired then fired_hours_lost / hours_per_excess_unit else 0 end') }}
+            as excess_units_per_week,
+        {{ metric_round('case when is_fired then fired_hours_lost else 0 end') }} as hours_lost_per_week,
         case
             when direction = 'above' then {{ metric_round('metric_value / nullif(threshold, 0)') }}
             else {{ metric_round('threshold / nullif(metric_value, 0)') }}
         end as ratio_to_threshold,
-        case
-            when direction = 'above' then {{ metric_round('metric_value / nullif(org_baseline_value, 0)') }}
-            else {{ metric_round('org_baseline_value / nullif(metric_value, 0)') }}
-        end as ratio_to_baseline
-    from judged
+        {{ metric_round('outlier_ratio') }} as ratio_to_baseline
+    from decided
 
 )
 

@@ -1,6 +1,8 @@
 {#- One row per detected bottleneck: a diagnosis rule that fired for a team on the trailing window ending with
-    an ISO week, with its value against the threshold and the organisation baseline, severity, the estimated
-    engineer-hours lost per week, and its rank among the team's diagnoses of that week (1 = most hours lost). -#}
+    an ISO week, with the comparison that fired it (change against the team's own reference stretch, outlier
+    against the organisation, or an always-bad level), the reference and window, the effect with its 95%
+    interval, severity, the estimated engineer-hours lost per week against that comparison, and its rank among
+    the team's diagnoses of that week (1 = most hours lost). -#}
 with
 
 evaluations as (
@@ -30,10 +32,10 @@ fired as (
     select
         *,
         row_number() over (
-            partition by team_id, week_start_date order by hours_lost_per_week desc, ratio_to_threshold desc, rule_id asc
+            partition by team_id, week_start_date order by hours_lost_per_week desc, effect_ratio desc, rule_id asc
         ) as rank_in_team_week,
         row_number() over (
-            partition by week_start_date order by hours_lost_per_week desc, ratio_to_threshold desc, team_id asc, rule_id asc
+            partition by week_start_date order by hours_lost_per_week desc, effect_ratio desc, team_id asc, rule_id asc
         ) as rank_in_week
     from evaluations
     where is_fired
@@ -59,9 +61,21 @@ final as (
         fired.ratio_to_threshold,
         fired.ratio_to_baseline,
         fired.sample_size,
+        fired.fired_by,
+        fired.comparison_value,
+        fired.reference_start_date,
+        fired.reference_end_date,
+        fired.reference_value,
+        fired.reference_sample_size,
+        fired.effect_ratio,
+        fired.effect_ratio_ci_low,
+        fired.effect_ratio_ci_high,
+        fired.change_z,
+        fired.outlier_z,
+        fired.level_z,
         case
-            when fired.ratio_to_threshold >= 2 then 'high'
-            when fired.ratio_to_threshold >= 1.5 then 'medium'
+            when fired.effect_ratio >= 2 then 'high'
+            when fired.effect_ratio >= 1.5 then 'medium'
             else 'low'
         end as severity,
         fired.excess_units_per_week,

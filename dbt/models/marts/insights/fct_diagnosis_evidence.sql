@@ -1,5 +1,6 @@
-{#- The items behind each fired diagnosis: the team's observations in the diagnosis window whose value is beyond
-    the rule's evidence threshold (issue keys, merge requests, pipelines, sprints, days), worst first. -#}
+{#- The items behind each fired diagnosis: the team's observations in the diagnosis window whose value is worse
+    than the comparison that fired it (the team's reference, the organisation, or the always-bad level: see
+    int_diagnosis_rules_evaluated) — issue keys, merge requests, pipelines, sprints, team-weeks — worst first. -#}
 with
 
 evaluations as (
@@ -38,8 +39,8 @@ matched as (
             and observations.observed_at >= cast(evaluations.window_start_date as timestamp) at time zone 'UTC'
             and observations.observed_at < cast(evaluations.window_end_date + 1 as timestamp) at time zone 'UTC'
     where
-        (evaluations.direction = 'above' and observations.value > evaluations.evidence_threshold)
-        or (evaluations.direction = 'below' and observations.value < evaluations.evidence_threshold)
+        (evaluations.direction = 'above' and observations.value > evaluations.comparison_value)
+        or (evaluations.direction = 'below' and observations.value < evaluations.comparison_value)
 
 ),
 

@@ -2,8 +2,10 @@
     ROI comparison and of intervention verification (insights/verification reads it). `observed_at` is the
     event that places the item in time (documented per metric in seeds/metric_definitions.csv).
     Each item CTE below gives one kind of item its id, label and link; the list `observed_metrics` says, per
-    metric, which items it observes, the event, the value and which items count. Items truncated by the start of
-    the loaded Jira history (blocked windows, sprints, WIP days: `is_truncated_by_history_start`; done issues whose
+    metric, which items it observes, the event, the value and which items count, and (`cluster`) which items
+    share one cause and so count once in the diagnosis tests (the MRs one deployment shipped wait together;
+    default: every item is its own cluster). Items truncated by the start of
+    the loaded Jira history (blocked windows, sprints, WIP days, `is_truncated_by_history_start`; done issues whose
     done_at lies before it) and running sprints are never observed, so they are never diagnosis evidence. -#}
 {%- set observed_metrics = [
     {'metric_name': 'review_pickup_working_hours', 'item_source': 'human_merge_request_items',
@@ -14,7 +16,7 @@
      'where': 'review_duration_working_hours is not null'},
     {'metric_name': 'merge_to_deploy_hours', 'item_source': 'human_merge_request_items',
      'observed_at': 'merged_at', 'value': 'merge_to_deploy_hours',
-     'where': 'merge_to_deploy_hours is not null'},
+     'where': 'merge_to_deploy_hours is not null', 'cluster': "'deployment:' || production_deployment_id"},
     {'metric_name': 'merged_without_review', 'item_source': 'human_merge_request_items',
      'observed_at': 'merged_at', 'value': 'case when is_merged_without_review then 1 else 0 end',
      'where': 'is_merged'},
@@ -42,8 +44,8 @@
     {'metric_name': 'planning_accuracy', 'item_source': 'closed_sprint_items',
      'observed_at': 'evaluated_at', 'value': 'planning_accuracy',
      'where': 'planning_accuracy is not null'},
-    {'metric_name': 'wip_per_engineer', 'item_source': 'team_day_items',
-     'observed_at': 'day_started_at', 'value': '1.0 * wip_total / active_engineers',
+    {'metric_name': 'wip_per_engineer', 'item_source': 'team_week_items',
+     'observed_at': 'week_started_at', 'value': '1.0 * wip_in_progress_avg / active_engineers',
      'where': 'active_engineers > 0'},
 ] -%}
 with
@@ -165,16 +167,26 @@ closed_sprint_items as (
 
 ),
 
-team_day_items as (
+team_week_items as (
 
+    -- WIP overload is about starting more than the team finishes: the work actively in progress (blocked,
+    -- waiting and in-review items have their own rules), averaged over the days of the ISO week, one item per
+    -- team-week (days of one week are not independent observations); weeks with days before the loaded
+    -- history are not observed
     select
         wip_daily.team_id,
-        wip_daily.wip_total,
         active_engineers.active_engineers,
-        cast(wip_daily.date_day as timestamp) at time zone 'UTC' as day_started_at,
-        'team_day' as item_type,
-        wip_daily.team_id || ':' || cast(wip_daily.date_day as text) as item_id,
-        'WIP on ' || cast(wip_daily.date_day as text) as item_label,
+        {{ utc_week_start("cast(wip_daily.date_day as timestamp) at time zone 'UTC'") }} as week_start_date,
+        avg(wip_daily.wip_in_progress) as wip_in_progress_avg,
+        cast({{ utc_week_start("cast(wip_daily.date_day as timestamp) at time zone 'UTC'") }} as timestamp)
+        at time zone 'UTC' as week_started_at,
+        'team_week' as item_type,
+        wip_daily.team_id || ':' || cast(
+            {{ utc_week_start("cast(wip_daily.date_day as timestamp) at time zone 'UTC'") }} as text
+        ) as item_id,
+        'WIP in the week of ' || cast(
+            {{ utc_week_start("cast(wip_daily.date_day as timestamp) at time zone 'UTC'") }} as text
+        ) as item_label,
         cast(null as text) as item_url
     from wip_daily
     inner join active_engineers
@@ -182,7 +194,12 @@ team_day_items as (
             wip_daily.team_id = active_engineers.team_id
             and {{ utc_week_start("cast(wip_daily.date_day as timestamp) at time zone 'UTC'") }}
             = active_engineers.week_start_date
-    where not wip_daily.is_truncated_by_history_start
+    group by
+        wip_daily.team_id,
+        active_engineers.active_engineers,
+        {{ utc_week_start("cast(wip_daily.date_day as timestamp) at time zone 'UTC'") }}
+    -- only weeks wholly inside the loaded history: a week with truncated days is not comparable
+    having not bool_or(wip_daily.is_truncated_by_history_start)
 
 ),
 
@@ -197,7 +214,8 @@ observations as (
             item_label,
             item_url,
             {{ metric.observed_at }} as observed_at,
-            {{ metric.value }} as observed_value
+            {{ metric.value }} as observed_value,
+            {{ metric.get('cluster', 'item_id') }} as cluster_id
         from {{ metric.item_source }}
         {%- if metric.where %}
             where {{ metric.where }}
@@ -218,7 +236,8 @@ final as (
         item_label,
         item_url,
         observed_at,
-        {{ metric_round("observed_value") }} as value
+        {{ metric_round("observed_value") }} as value,
+        cluster_id
     from observations
     where observed_at is not null
 
