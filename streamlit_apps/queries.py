@@ -271,6 +271,8 @@ def diagnosis(conn: SQLConnection, diagnosis_id: str) -> pd.DataFrame:
         """
         select diagnosis_id, rule_description, window_start_date, window_end_date, metric_name,
                window_aggregation, direction, metric_value, threshold_value, org_baseline_value, sample_size,
+               fired_by, comparison_value, reference_start_date, reference_end_date, effect_ratio,
+               effect_ratio_ci_low, effect_ratio_ci_high,
                severity, excess_units_per_week, excess_unit, hours_lost_per_week
         from marts.fct_diagnoses
         where diagnosis_id = :diagnosis_id

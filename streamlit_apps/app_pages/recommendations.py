@@ -16,6 +16,13 @@ from streamlit_apps import queries, ui
 from streamlit_apps.db import connection, record_decision
 from warehouse.errors import HeimdallError
 
+# how each diagnosis comparison reads in a sentence (fct_diagnoses.fired_by, docs/metrics.md "Diagnosis")
+COMPARED_WITH = {
+    "change_vs_own_reference": "the team's own reference stretch",
+    "outlier_vs_organisation": "the rest of the organisation",
+    "always_bad_level": "the always-bad level",
+}
+
 ISSUE_KEY = re.compile(r"\b([A-Z][A-Z0-9]+-\d+)\b")
 
 st.title("Recommendations")
@@ -100,11 +107,14 @@ if not ui.is_missing(rec["diagnosis_id"]):
             f"**Diagnosis:** {diag['rule_description']} — `{diag['metric_name']}` "
             f"({diag['window_aggregation']}) was {ui.num(diag['metric_value'], 2)} from "
             f"{diag['window_start_date']} to {diag['window_end_date']} (n={int(diag['sample_size'])}), "
-            f"{diag['direction']} its threshold of {ui.num(diag['threshold_value'], 2)}."
+            f"against {COMPARED_WITH.get(str(diag['fired_by']), 'its threshold')} of "
+            f"{ui.num(diag['comparison_value'], 2)}: effect ×{ui.num(diag['effect_ratio'], 2)} "
+            f"(95% interval ×{ui.num(diag['effect_ratio_ci_low'], 2)} "
+            f"to ×{ui.num(diag['effect_ratio_ci_high'], 2)})."
         )
 d1, d2, d3 = st.columns(3)
 d1.metric("Current value", ui.num(rec["current_value"], 2))
-d2.metric("Threshold", ui.num(rec["threshold_value"], 2))
+d2.metric("Compared with", ui.num(rec["comparison_value"], 2))
 d3.metric("Organisation baseline", ui.num(rec["baseline_value"], 2))
 
 st.subheader("ROI assumptions")

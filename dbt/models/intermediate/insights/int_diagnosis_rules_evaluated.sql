@@ -224,7 +224,7 @@ references_ranked as (
             and windows.rule_id = blocks.rule_id
             and blocks.block_end_date <= windows.window_start_date - 7
             and blocks.block_start_date >= windows.window_start_date - {{ lookback_weeks * 7 }}
-            and (rules.window_aggregation = 'sum_per_week' or blocks.n >= rules.min_sample)
+            and (rules.window_aggregation = 'sum_per_week' or rules.min_sample <= blocks.n)
     order by
         windows.team_id,
         windows.rule_id,
@@ -232,22 +232,14 @@ references_ranked as (
         -- the best stretch the data are sure of: the best upper confidence bound (a lucky empty stretch of a
         -- sparse metric is uncertain, so it does not become the bar every later week fails)
         (case when rules.direction = 'above' then 1 else -1 end)
-        * case
-            when rules.window_aggregation = 'sum_per_week'
-                then ln((blocks.value_sum + metric_starts.half_item_value) / blocks.block_weeks)
-            else blocks.scaled_sum / blocks.u
-        end
-        + {{ z }} * sqrt(
-            case
-                when rules.window_aggregation = 'sum_per_week'
-                    then
-                        (blocks.value_square_sum + metric_starts.half_item_value ^ 2 * 2)
-                        / (blocks.value_sum + metric_starts.half_item_value) ^ 2
-                when blocks.u > 1
-                    then (blocks.scaled_square_sum - blocks.scaled_sum ^ 2 / blocks.u) / (blocks.u - 1) / blocks.u
-                else 0
-            end
-        ) asc,
+        * {{ diagnosis_test_mean(
+            'rules.window_aggregation', 'blocks.value_sum', 'blocks.scaled_sum', 'blocks.u', 'blocks.block_weeks',
+            'metric_starts.half_item_value'
+        ) }}
+        + {{ z }} * sqrt({{ diagnosis_test_se2(
+            'rules.window_aggregation', 'blocks.value_sum', 'blocks.value_square_sum', 'blocks.scaled_sum',
+            'blocks.scaled_square_sum', 'blocks.u', 'metric_starts.half_item_value'
+        ) }}) asc,
         blocks.block_end_date desc
 
 ),
@@ -362,89 +354,77 @@ assembled as (
             else org_windows.value_sum / {{ window_weeks }}.0 / nullif(org_windows.team_count, 0)
         end as org_baseline_value,
         -- test scale: means and their squared standard errors
-        case
-            when rules.window_aggregation = 'sum_per_week' then ln((windows.value_sum + metric_starts.half_item_value) / {{ window_weeks }}.0)
-            else windows.scaled_sum / nullif(windows.u, 0)
-        end as window_mean,
-        case
-            when rules.window_aggregation = 'sum_per_week'
-                then
-                    (windows.value_square_sum + metric_starts.half_item_value ^ 2 * 2)
-                    / (windows.value_sum + metric_starts.half_item_value) ^ 2
-            when windows.u > 1
-                then (windows.scaled_square_sum - windows.scaled_sum ^ 2 / windows.u) / (windows.u - 1) / windows.u
-            else 0
-        end as window_se2,
-        case
-            when rules.window_aggregation = 'sum_per_week'
-                then
-                    ln(
-                        (references_ranked.reference_value_sum + metric_starts.half_item_value)
-                        / references_ranked.reference_weeks
-                    )
-            else references_ranked.reference_scaled_sum / nullif(references_ranked.reference_u, 0)
-        end as reference_mean,
-        case
-            when rules.window_aggregation = 'sum_per_week'
-                then
-                    (references_ranked.reference_value_square_sum + metric_starts.half_item_value ^ 2 * 2)
-                    / (references_ranked.reference_value_sum + metric_starts.half_item_value) ^ 2
-            when references_ranked.reference_u > 1
-                then
-                    (
-                        references_ranked.reference_scaled_square_sum
-                        - references_ranked.reference_scaled_sum ^ 2 / references_ranked.reference_u
-                    )
-                    / (references_ranked.reference_u - 1) / references_ranked.reference_u
-            else 0
-        end as reference_se2,
+        {{ diagnosis_test_mean(
+            'rules.window_aggregation',
+            'windows.value_sum',
+            'windows.scaled_sum',
+            'windows.u',
+            window_weeks ~ '.0',
+            'metric_starts.half_item_value'
+        ) }} as window_mean,
+        {{ diagnosis_test_se2(
+            'rules.window_aggregation',
+            'windows.value_sum',
+            'windows.value_square_sum',
+            'windows.scaled_sum',
+            'windows.scaled_square_sum',
+            'windows.u',
+            'metric_starts.half_item_value'
+        ) }} as window_se2,
+        {{ diagnosis_test_mean(
+            'rules.window_aggregation',
+            'references_ranked.reference_value_sum',
+            'references_ranked.reference_scaled_sum',
+            'references_ranked.reference_u',
+            'references_ranked.reference_weeks',
+            'metric_starts.half_item_value'
+        ) }} as reference_mean,
+        {{ diagnosis_test_se2(
+            'rules.window_aggregation',
+            'references_ranked.reference_value_sum',
+            'references_ranked.reference_value_square_sum',
+            'references_ranked.reference_scaled_sum',
+            'references_ranked.reference_scaled_square_sum',
+            'references_ranked.reference_u',
+            'metric_starts.half_item_value'
+        ) }} as reference_se2,
         -- the other teams over the window and over the reference's weeks
-        case
-            when rules.window_aggregation = 'sum_per_week'
-                then
-                    ln(
-                        (org_windows.value_sum - windows.value_sum + metric_starts.half_item_value) / {{ window_weeks }}.0
-                        / nullif(org_windows.team_count - case when windows.n > 0 then 1 else 0 end, 0)
-                    )
-            else (org_windows.scaled_sum - windows.scaled_sum) / nullif(org_windows.u - windows.u, 0)
-        end as other_mean,
-        case
-            when rules.window_aggregation = 'sum_per_week'
-                then
-                    (org_windows.value_square_sum - windows.value_square_sum + metric_starts.half_item_value ^ 2 * 2)
-                    / (org_windows.value_sum - windows.value_sum + metric_starts.half_item_value) ^ 2
-            when org_windows.u - windows.u > 1
-                then
-                    (
-                        (org_windows.scaled_square_sum - windows.scaled_square_sum)
-                        - (org_windows.scaled_sum - windows.scaled_sum) ^ 2 / (org_windows.u - windows.u)
-                    )
-                    / (org_windows.u - windows.u - 1) / (org_windows.u - windows.u)
-            else 0
-        end as other_se2,
-        case
-            when rules.window_aggregation = 'sum_per_week'
-                then
-                    ln(
-                        (org_blocks.value_sum - blocks.value_sum + metric_starts.half_item_value) / blocks.block_weeks
-                        / nullif(org_blocks.team_count - case when blocks.n > 0 then 1 else 0 end, 0)
-                    )
-            else (org_blocks.scaled_sum - blocks.scaled_sum) / nullif(org_blocks.u - blocks.u, 0)
-        end as other_reference_mean,
-        case
-            when rules.window_aggregation = 'sum_per_week'
-                then
-                    (org_blocks.value_square_sum - blocks.value_square_sum + metric_starts.half_item_value ^ 2 * 2)
-                    / (org_blocks.value_sum - blocks.value_sum + metric_starts.half_item_value) ^ 2
-            when org_blocks.u - blocks.u > 1
-                then
-                    (
-                        (org_blocks.scaled_square_sum - blocks.scaled_square_sum)
-                        - (org_blocks.scaled_sum - blocks.scaled_sum) ^ 2 / (org_blocks.u - blocks.u)
-                    )
-                    / (org_blocks.u - blocks.u - 1) / (org_blocks.u - blocks.u)
-            else 0
-        end as other_reference_se2,
+        {{ diagnosis_test_mean(
+            'rules.window_aggregation',
+            'org_windows.value_sum - windows.value_sum',
+            'org_windows.scaled_sum - windows.scaled_sum',
+            'org_windows.u - windows.u',
+            window_weeks ~ '.0',
+            'metric_starts.half_item_value',
+            'org_windows.team_count - case when windows.n > 0 then 1 else 0 end'
+        ) }} as other_mean,
+        {{ diagnosis_test_se2(
+            'rules.window_aggregation',
+            'org_windows.value_sum - windows.value_sum',
+            'org_windows.value_square_sum - windows.value_square_sum',
+            'org_windows.scaled_sum - windows.scaled_sum',
+            'org_windows.scaled_square_sum - windows.scaled_square_sum',
+            'org_windows.u - windows.u',
+            'metric_starts.half_item_value'
+        ) }} as other_se2,
+        {{ diagnosis_test_mean(
+            'rules.window_aggregation',
+            'org_blocks.value_sum - blocks.value_sum',
+            'org_blocks.scaled_sum - blocks.scaled_sum',
+            'org_blocks.u - blocks.u',
+            'blocks.block_weeks',
+            'metric_starts.half_item_value',
+            'org_blocks.team_count - case when blocks.n > 0 then 1 else 0 end'
+        ) }} as other_reference_mean,
+        {{ diagnosis_test_se2(
+            'rules.window_aggregation',
+            'org_blocks.value_sum - blocks.value_sum',
+            'org_blocks.value_square_sum - blocks.value_square_sum',
+            'org_blocks.scaled_sum - blocks.scaled_sum',
+            'org_blocks.scaled_square_sum - blocks.scaled_square_sum',
+            'org_blocks.u - blocks.u',
+            'metric_starts.half_item_value'
+        ) }} as other_reference_se2,
         case
             when rules.window_aggregation = 'median' then ln(1 + greatest(rules.always_bad_value, 0))
             when rules.window_aggregation = 'sum_per_week'

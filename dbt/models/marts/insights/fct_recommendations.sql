@@ -42,6 +42,13 @@ diagnosed as (
         diagnoses.metric_value as current_value,
         diagnoses.threshold_value,
         diagnoses.org_baseline_value as baseline_value,
+        diagnoses.fired_by,
+        diagnoses.comparison_value,
+        diagnoses.reference_start_date,
+        diagnoses.reference_end_date,
+        diagnoses.effect_ratio,
+        diagnoses.effect_ratio_ci_low,
+        diagnoses.effect_ratio_ci_high,
         diagnoses.severity,
         diagnoses.excess_units_per_week,
         diagnoses.excess_unit,
@@ -76,6 +83,13 @@ decided_only as (
         cast(null as numeric) as current_value,
         cast(null as numeric) as threshold_value,
         cast(null as numeric) as baseline_value,
+        cast(null as text) as fired_by,
+        cast(null as numeric) as comparison_value,
+        cast(null as date) as reference_start_date,
+        cast(null as date) as reference_end_date,
+        cast(null as numeric) as effect_ratio,
+        cast(null as numeric) as effect_ratio_ci_low,
+        cast(null as numeric) as effect_ratio_ci_high,
         cast(null as text) as severity,
         cast(null as numeric) as excess_units_per_week,
         cast(null as text) as excess_unit,
@@ -128,6 +142,11 @@ final as (
         valued.current_value,
         valued.threshold_value,
         valued.baseline_value,
+        valued.fired_by,
+        valued.comparison_value,
+        valued.effect_ratio,
+        valued.effect_ratio_ci_low,
+        valued.effect_ratio_ci_high,
         valued.hours_lost_per_week,
         valued.expected_change_pct,
         valued.expected_recovery_share,
@@ -140,9 +159,24 @@ final as (
                 then
                     'Window ' || cast(valued.window_start_date as text) || ' to ' || cast(valued.window_end_date as text)
                     || ': ' || valued.diagnosed_metric_name || ' (' || valued.window_aggregation || ') = '
-                    || cast(valued.current_value as text) || ' against a threshold of '
-                    || cast(valued.threshold_value as text) || ' (organisation: '
-                    || coalesce(cast(valued.baseline_value as text), 'n/a') || '). Excess: '
+                    || cast(valued.current_value as text) || ' against '
+                    || case valued.fired_by
+                        when 'change_vs_own_reference'
+                            then
+                                'the team''s own reference (' || cast(valued.reference_start_date as text) || ' to '
+                                || cast(valued.reference_end_date as text) || ')'
+                        when 'outlier_vs_organisation' then 'the organisation'
+                        when 'always_bad_level' then 'the always-bad level'
+                        else 'the threshold'
+                    end
+                    || ' of ' || cast(coalesce(valued.comparison_value, valued.threshold_value) as text)
+                    || coalesce(
+                        ': effect x' || cast(round(valued.effect_ratio, 2) as text) || ' (95% interval x'
+                        || cast(round(valued.effect_ratio_ci_low, 2) as text) || ' to x'
+                        || cast(round(valued.effect_ratio_ci_high, 2) as text) || ')',
+                        ''
+                    )
+                    || ' (organisation: ' || coalesce(cast(valued.baseline_value as text), 'n/a') || '). Excess: '
                     || cast(valued.excess_units_per_week as text) || ' per week, one unit = ' || valued.excess_unit
                     || '. Assumed cost: ' || cast(valued.hours_per_excess_unit as text)
                     || ' engineer-hours per unit (seed diagnosis_rules) => '
