@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from random import Random
 from typing import Any
 
-from generator.calendar import Window
+from generator.calendar import Window, days_off
 from generator.gitlab import gitlab_records, incident_records
 from generator.ground_truth import build_ground_truth, write_ground_truth
 from generator.jira import jira_records
@@ -83,10 +83,11 @@ class GeneratorRun:
             t.slug: KnobSchedule(
                 self.window,
                 self.params[t.slug].knobs,
-                tuple(e for e in (sc.all_changes if sc else ()) if e.team == t.slug),
+                sc.changes_for(t.slug) if sc else (),
             )
             for t in self.teams
         }
+        self.days_off: frozenset[dt.date] = sc.days_off(self.window) if sc else frozenset()
         self._resolved = {
             "seed": opts.seed,
             "scale": opts.scale,
@@ -105,19 +106,20 @@ class GeneratorRun:
     def team_records(self, team: Team) -> Iterator[RawRecord]:
         """Simulate and render one team (deterministic on its own, independent of other teams)."""
         seed, slug = self.seed, team.slug
-        sim = TeamSim(
-            team=team,
-            window=self.window,
-            sched=self.schedules[slug],
-            params=self.params[slug],
-            rng=Random(f"{seed}:{slug}"),
-            mess=Random(f"{seed}:{slug}:mess"),
-            text=TeamText(seed, slug),
-            ids=IdAlloc(team.idx),
-        ).run()
-        gl = GitlabSim(
-            sim=sim, rng=Random(f"{seed}:{slug}:gitlab"), mess=Random(f"{seed}:{slug}:gitlab-mess")
-        ).run()
+        with days_off(self.days_off):  # the organisation's holidays: nobody works on them
+            sim = TeamSim(
+                team=team,
+                window=self.window,
+                sched=self.schedules[slug],
+                params=self.params[slug],
+                rng=Random(f"{seed}:{slug}"),
+                mess=Random(f"{seed}:{slug}:mess"),
+                text=TeamText(seed, slug),
+                ids=IdAlloc(team.idx),
+            ).run()
+            gl = GitlabSim(
+                sim=sim, rng=Random(f"{seed}:{slug}:gitlab"), mess=Random(f"{seed}:{slug}:gitlab-mess")
+            ).run()
         out_rng = Random(f"{self.seed}:{team.slug}:deliveries")
         in_jira = gl.incidents if team.incident_tracker == "jira" else []
         issues = sim.issues + in_jira

@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 UTC = dt.UTC
 WORK_START_HOUR = 9
 WORK_END_HOUR = 18
 WORK_HOURS_PER_DAY = WORK_END_HOUR - WORK_START_HOUR
+
+# Organisation-wide days off (scenario `calendar:` holidays): nobody works, so work in flight stops and
+# resumes after them. Set for the simulation of one team by :func:`days_off`; empty outside it.
+_DAYS_OFF: ContextVar[frozenset[dt.date]] = ContextVar("days_off", default=frozenset())
+
+
+@contextmanager
+def days_off(days: frozenset[dt.date]) -> Iterator[None]:
+    """Within the block, the working-time helpers skip ``days`` (holidays) as they skip weekends."""
+    token = _DAYS_OFF.set(days)
+    try:
+        yield
+    finally:
+        _DAYS_OFF.reset(token)
+
+
+def is_day_off(day: dt.date) -> bool:
+    """An organisation-wide holiday (weekends are not days off in this sense)."""
+    return day in _DAYS_OFF.get()
+
+
+def is_working_day(day: dt.date) -> bool:
+    """Monday to Friday and not an organisation-wide day off."""
+    return day.weekday() < 5 and day not in _DAYS_OFF.get()
 
 
 # Jira renders every timestamp in the time zone of the account that reads it. The zones the synthetic Jira
@@ -82,10 +109,14 @@ def at_hour(day: dt.date, hour: float) -> dt.datetime:
 
 
 def next_work_time(t: dt.datetime) -> dt.datetime:
-    """The first working instant (Mon-Fri 09:00-18:00 UTC) at or after ``t``."""
+    """The first working instant (Mon-Fri 09:00-18:00 UTC, not a day off) at or after ``t``."""
+    off = _DAYS_OFF.get()
     while True:
         if t.weekday() >= 5:
             t = at_hour(t.date() + dt.timedelta(days=7 - t.weekday()), WORK_START_HOUR)
+            continue
+        if off and t.date() in off:
+            t = at_hour(t.date() + dt.timedelta(days=1), WORK_START_HOUR)
             continue
         if t.hour < WORK_START_HOUR:
             return at_hour(t.date(), WORK_START_HOUR)
@@ -109,13 +140,13 @@ def add_work_hours(t: dt.datetime, hours: float) -> dt.datetime:
 
 
 def working_hours_between(a: dt.datetime, b: dt.datetime) -> float:
-    """Working hours (Mon-Fri 09:00-18:00 UTC) between ``a`` and ``b`` (0 if b <= a)."""
+    """Working hours (Mon-Fri 09:00-18:00 UTC, days off excluded) between ``a`` and ``b`` (0 if b <= a)."""
     if b <= a:
         return 0.0
     total = 0.0
     day = a.date()
     while day <= b.date():
-        if day.weekday() < 5:
+        if is_working_day(day):
             lo = max(a, at_hour(day, WORK_START_HOUR))
             hi = min(b, at_hour(day, WORK_END_HOUR))
             if hi > lo:

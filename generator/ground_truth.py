@@ -9,7 +9,7 @@ from typing import Any
 from generator.calendar import Window
 from generator.org import INCIDENT_STATUSES, STATUSES, WORKFLOWS, Team
 from generator.presets import KNOBS
-from generator.scenario import Effect, KnobSchedule, Scenario
+from generator.scenario import ALL_TEAMS, Effect, KnobSchedule, Scenario
 
 
 def _change(e: Effect, window: Window, sched: KnobSchedule, baseline: float) -> dict[str, Any]:
@@ -31,6 +31,7 @@ def _change(e: Effect, window: Window, sched: KnobSchedule, baseline: float) -> 
         "baseline_value": baseline,
         "effective_value_at_start": round(effective, 6),
         "effective_multiplier": round(effective / baseline, 6) if baseline else None,
+        "org_wide": e.team == ALL_TEAMS,
     }
 
 
@@ -46,6 +47,13 @@ def build_ground_truth(
     scenario: Scenario | None,
 ) -> dict[str, Any]:
     changes = scenario.all_changes if scenario else ()
+
+    def change(e: Effect) -> dict[str, Any]:
+        # an organisation-wide effect is reported once, with the first team's schedule and baseline
+        slug = teams[0].slug if e.team == ALL_TEAMS else e.team
+        return _change(e, window, schedules[slug], params[slug]["knobs"][e.knob])
+
+    days_off = sorted(scenario.days_off(window)) if scenario else []
     return {
         "seed": seed,
         "scale": scale,
@@ -58,16 +66,21 @@ def build_ground_truth(
         if scenario is None
         else {"name": scenario.name, "description": scenario.description},
         "teams": [{**t.summary(), "baseline": params[t.slug]} for t in teams],
-        "effects": [
-            _change(e, window, schedules[e.team], params[e.team]["knobs"][e.knob])
-            for e in changes
-            if not e.is_intervention
+        "effects": [change(e) for e in changes if not e.is_intervention],
+        "interventions": [change(e) for e in changes if e.is_intervention],
+        "calendar": [
+            {
+                "id": event.id,
+                "kind": event.kind,
+                "from_week": event.from_week,
+                "to_week": event.to_week,
+                "weekdays": list(event.weekdays),
+                "description": event.description,
+                "days": [day.isoformat() for day in sorted(event.days(window))],
+            }
+            for event in (scenario.calendar if scenario else ())
         ],
-        "interventions": [
-            _change(e, window, schedules[e.team], params[e.team]["knobs"][e.knob])
-            for e in changes
-            if e.is_intervention
-        ],
+        "days_off": [day.isoformat() for day in days_off],
         "workflows": {w.name: {"scrum": w.scrum, "statuses": _workflow_statuses(w.name)} for w in WORKFLOWS},
         "incident_statuses": list(INCIDENT_STATUSES),
         "status_categories": {

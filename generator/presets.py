@@ -47,5 +47,36 @@ KNOBS: dict[str, Knob] = {
         Knob("incident_rate", "rate", 0.03, "probability a production deployment causes an incident"),
         Knob("unlinked_work_rate", "rate", 0.08, "probability an issue's MR carries no Jira key"),
         Knob("sprint_overcommit_ratio", "rate", 1.1, "planned scope / scope the team starts in a sprint"),
+        # causes: each moves several measured quantities together, with their side effects
+        Knob(
+            "reviewer_capacity",
+            "multiplier",
+            1.0,
+            "share of the team's reviewers still reviewing (reviewers leave or join); the same reviews queue "
+            "on fewer people: pickup x capacity^-1.5, review duration x capacity^-0.5, more MRs merged "
+            "without review, reviews concentrate on the remaining reviewers",
+        ),
+        Knob(
+            "headcount_multiplier",
+            "multiplier",
+            1.0,
+            "share of the team's engineers on the team (people leave or join): new work, assignees, authors "
+            "and reviewers scale with it; per-engineer load does not change",
+        ),
+        Knob(
+            "vendor_block_rate",
+            "rate",
+            0.0,
+            "probability an in-progress issue waits on an external vendor (long blocked windows on top of "
+            "the ordinary blockers): cycle time, WIP and blocked hours grow together",
+        ),
+        Knob(
+            "unplanned_work_rate",
+            "rate",
+            0.0,
+            "unplanned work (urgent bugs, requests) arriving as a share of the planned arrivals; it is "
+            "started at once and slows the planned work in progress by the same share: scope added after "
+            "sprint start, longer cycle times, more carry-over, more WIP",
+        ),
     )
 }

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from random import Random
 
 from generator import mess as rates
-from generator.calendar import Window, add_work_hours, at_hour
+from generator.calendar import Window, add_work_hours, at_hour, is_day_off, is_working_day
 from generator.model import IdAlloc, IssuePlan, MRPlan, Sprint
 from generator.org import BOTS, Person, Team
 from generator.scenario import KnobSchedule
@@ -155,14 +155,19 @@ class TeamSim:
     # ------------------------------------------------------------------ issues
     def run(self) -> TeamSim:
         first_week = 1 - PREWINDOW_WEEKS
-        n_eng = len(self.team.engineers)
         for week in range(first_week, self.window.weeks + 1):
             monday = self.window.week_start(week)
+            # people on the team this week, times the share of the week's working days that are not days off
+            n_eng = len(self._people_in_week(week)) * self._working_share(monday)
             lam = n_eng * ISSUES_PER_ENGINEER_WEEK * self.sched.at_week("arrival_rate_multiplier", week)
-            times = sorted(self._work_time_in_week(monday) for _ in range(poisson(self.rng, lam)))
-            for t in times:
+            arrivals = [(self._work_time_in_week(monday), False) for _ in range(poisson(self.rng, lam))]
+            unplanned = self.sched.at_week("unplanned_work_rate", week)
+            if unplanned > 0:  # interrupts: drawn only when planted, so other runs keep their timings
+                n_unplanned = poisson(self.rng, lam * unplanned)
+                arrivals += [(self._work_time_in_week(monday), True) for _ in range(n_unplanned)]
+            for t, is_unplanned in sorted(arrivals):
                 if t < self.cutoff:
-                    self._sim_issue(t)
+                    self._sim_issue(t, unplanned=is_unplanned)
             for _ in range(poisson(self.rng, n_eng * CHORE_MRS_PER_ENGINEER_WEEK)):
                 self._chore_mr(self._work_time_in_week(monday))
             for _ in range(poisson(self.rng, RENOVATE_MRS_PER_PROJECT_WEEK * len(self.team.projects))):
@@ -172,20 +177,50 @@ class TeamSim:
         self.mrs.sort(key=lambda m: (m.created, m.id))
         return self
 
-    def _work_time_in_week(self, first_day: dt.date) -> dt.datetime:
+    def _working_days(self, first_day: dt.date) -> list[dt.date]:
         days = [first_day + dt.timedelta(days=d) for d in range(7)]
-        day = self.rng.choice([d for d in days if d.weekday() < 5])
+        return [d for d in days if is_working_day(d)]
+
+    def _working_share(self, first_day: dt.date) -> float:
+        return len(self._working_days(first_day)) / 5
+
+    def _work_time_in_week(self, first_day: dt.date) -> dt.datetime:
+        day = self.rng.choice(self._working_days(first_day))
         return at_hour(day, 9 + self.rng.random() * 9)
 
-    def _sim_issue(self, created: dt.datetime, not_before: dt.datetime | None = None) -> IssuePlan:
+    def _people_in_week(self, week: int) -> tuple[Person, ...]:
+        """The engineers on the team in ``week``: the first ``headcount_multiplier`` share of the roster (at
+        least one; the roster's order is fixed, so leavers and joiners are the same people every week)."""
+        share = self.sched.at_week("headcount_multiplier", week)
+        roster = self.team.engineers
+        if share >= 1:
+            return roster
+        return roster[: max(1, round(len(roster) * share))]
+
+    def _people(self, t: dt.datetime) -> tuple[Person, ...]:
+        return self._people_in_week(self.window.week_of(t))
+
+    def _reviewers(self, t: dt.datetime) -> tuple[Person, ...]:
+        """Who reviews at ``t``: the first ``reviewer_capacity`` share of the people on the team."""
+        people = self._people(t)
+        capacity = self.sched.at("reviewer_capacity", t)
+        if capacity >= 1:
+            return people
+        return people[: max(1, round(len(people) * capacity))]
+
+    def _sim_issue(
+        self, created: dt.datetime, not_before: dt.datetime | None = None, *, unplanned: bool = False
+    ) -> IssuePlan:
         """Simulate one issue's life. ``not_before`` holds its start back (backlog pulled into a sprint
-        the team does not get to)."""
+        the team does not get to); ``unplanned`` work (an urgent bug) is started at once."""
         rng, wf, s, p = self.rng, self.team.workflow, self.sched, self.params
         num = len(self.issues) + 1
         r = rng.random()
         itype = "Story" if r < 0.5 else "Bug" if r < 0.75 else "Task"
         r = rng.random()
         priority = "Medium" if r < 0.6 else "High" if r < 0.8 else "Low" if r < 0.95 else "Highest"
+        if unplanned:
+            itype, priority = "Bug", "Highest" if r < 0.3 else "High"
         verb, obj = rng.choice(VERBS), rng.choice(OBJECTS)
         summary, description = self.text.issue(itype, verb, obj, [p.name for p in self.team.projects])
         labels = sorted(rng.sample(LABELS, rng.choice((0, 1, 1, 2))))
@@ -197,7 +232,7 @@ class TeamSim:
             priority=priority,
             labels=labels,
             created=created,
-            reporter=rng.choice(self.team.engineers),
+            reporter=rng.choice(self._people(created)),
             description=description,
         )
         self.issues.append(issue)
@@ -207,6 +242,8 @@ class TeamSim:
             self._finish(issue, add_work_hours(created, rng.expovariate(1 / 40)), wf.cancelled)
             return issue
         wait = rng.expovariate(1 / 30) if rng.random() > 0.15 else rng.expovariate(1 / 150)  # some wait long
+        if unplanned:
+            wait = min(wait, 2.0) * 0.25
         if wf.selected:
             st.append((add_work_hours(created, wait * 0.6), wf.selected))
         start = add_work_hours(created, wait)
@@ -218,21 +255,26 @@ class TeamSim:
             if wf.selected:
                 st[-1] = (start - dt.timedelta(seconds=2), wf.selected)
         issue.started = start
-        assignee = None if rng.random() < 0.07 else rng.choice(self.team.engineers)
+        assignee = None if rng.random() < 0.07 else rng.choice(self._people(start))
         if assignee is not None:
             issue.assignees.append((start, assignee))
         st.append((start, wf.in_progress))
         dev = rng.lognormvariate(math.log(p.dev_median_hours), 0.7) * s.at("cycle_time_multiplier", start)
+        if not unplanned:  # interrupts take the share of the team's time they arrive with from planned work
+            dev *= 1 + s.at("unplanned_work_rate", start)
         if rng.random() < 0.03:  # cancelled while in progress
             self._finish(issue, add_work_hours(start, dev * 0.5), wf.cancelled)
             return issue
         if rng.random() < s.at("blocked_probability", start):
             dev += self._block(issue, start, dev)
+        vendor = s.at("vendor_block_rate", start)
+        if vendor > 0 and rng.random() < vendor:  # drawn only when planted: other runs keep their timings
+            dev += self._block(issue, start, dev, vendor=True)
         dev_end = add_work_hours(start, dev)
         t = dev_end
         p_mr = {"Story": 0.56, "Bug": 0.5, "Task": 0.2}[itype]
         if rng.random() < p_mr:
-            author = assignee or rng.choice(self.team.engineers)
+            author = assignee or rng.choice(self._people(start))
             k = 1 if rng.random() < 0.72 else 2 if rng.random() < 0.7 else 3
             ends = []
             for j in range(k):
@@ -282,11 +324,13 @@ class TeamSim:
         issue.statuses.append((t, status))
         issue.finished = t
 
-    def _block(self, issue: IssuePlan, start: dt.datetime, dev: float) -> float:
-        """A blocked window via the Blocked/On Hold status, the Flagged field, or both overlapping."""
+    def _block(self, issue: IssuePlan, start: dt.datetime, dev: float, *, vendor: bool = False) -> float:
+        """A blocked window via the Blocked/On Hold status, the Flagged field, or both overlapping. Waiting
+        on an external ``vendor`` lasts days (a ticket in someone else's queue), not hours."""
         rng, wf = self.rng, self.team.workflow
         b0 = add_work_hours(start, dev * rng.uniform(0.2, 0.8))
-        hours = (rng.expovariate(1 / 14) + 1) * self.sched.at("blocked_duration_multiplier", b0)
+        base = rng.expovariate(1 / 30) + 8 if vendor else rng.expovariate(1 / 14) + 1
+        hours = base * self.sched.at("blocked_duration_multiplier", b0)
         b1 = add_work_hours(b0, hours)
         mode = rng.random()
         if mode < 0.45 or mode >= 0.8:
@@ -311,9 +355,13 @@ class TeamSim:
     ) -> tuple[Person, dt.datetime, dt.datetime, dt.datetime]:
         rng, s, p = self.rng, self.sched, self.params
         reviewer = rng.choice([e for e in reviewer_pool if e != author] or list(reviewer_pool))
+        # the same reviews queue on fewer reviewers: waits grow faster than the load (a queue near capacity)
+        capacity = max(s.at("reviewer_capacity", ready), 0.05)
         pickup = rng.expovariate(1 / p.review_pickup_hours) * s.at("review_pickup_multiplier", ready)
+        pickup *= capacity**-1.5
         first = add_work_hours(ready, pickup + 0.05)
         dur = rng.expovariate(1 / p.review_duration_hours) * s.at("review_duration_multiplier", first)
+        dur *= capacity**-0.5
         approved = add_work_hours(first, dur + 0.1)
         merged = add_work_hours(approved, rng.uniform(0.1, 1.5))
         return reviewer, first, approved, merged
@@ -336,7 +384,7 @@ class TeamSim:
         merged: dt.datetime | None
         first: dt.datetime | None
         reviewer: Person | None
-        reviewer, first, approved, merged = self._review(ready, self.team.engineers, author)
+        reviewer, first, approved, merged = self._review(ready, self._reviewers(ready), author)
         planned_first = first
         closed: dt.datetime | None = None
         if rng.random() < 0.04:  # abandoned
@@ -344,7 +392,10 @@ class TeamSim:
         merged_by = reviewer if merged else None
         self_approved: dt.datetime | None = None
         mess = self.mess
-        if merged and mess.random() < rates.MERGED_WITHOUT_REVIEW[kind]:
+        # authors bypass an overloaded review queue more often (the draw is the same: timings do not move)
+        capacity = max(self.sched.at("reviewer_capacity", ready), 0.2)
+        bypass = min(1.0, rates.MERGED_WITHOUT_REVIEW[kind] / capacity)
+        if merged and mess.random() < bypass:
             first = approved = None
             merged, merged_by = add_work_hours(ready, mess.uniform(0.1, 2.0)), author
             if kind == "renovate" or mess.random() >= rates.UNREVIEWED_REVIEWER_REQUESTED:
@@ -434,7 +485,7 @@ class TeamSim:
 
     def _chore_mr(self, created: dt.datetime) -> None:
         rng = self.rng
-        author = rng.choice(self.team.engineers)
+        author = rng.choice(self._people(created))
         title = (
             f"{rng.choice(('Fix flaky test in', 'Bump timeout for', 'Tidy up', 'Log more context in'))} "
             f"{rng.choice(OBJECTS)}"
@@ -518,6 +569,10 @@ class TeamSim:
         homes = {i.id: home(i) for i in issues}
         for n, sp in enumerate(sprints):
             planning = sp.start - dt.timedelta(minutes=30)
+            # carried over into this sprint at the last one's completion: work in progress or starting here
+            # (its home sprint is this one or an earlier one), or idle scope the team will not start here
+            carried_in = [iid for iid, ids in member.items() if sp.id in ids]
+            carried_work = sum((home_n := homes.get(iid)) is not None and home_n <= n for iid in carried_in)
             planned = 0
             for issue in issues:
                 if homes[issue.id] != n or sp.id in member.get(issue.id, ()):
@@ -534,8 +589,16 @@ class TeamSim:
                     change(
                         issue, max(t, sp.start + dt.timedelta(minutes=5)), (*member.get(issue.id, ()), sp.id)
                     )
-            ratio = self.sched.at("sprint_overcommit_ratio", sp.start)
-            extra = max(0, round(planned * (ratio - 1.0)))
+            # The team commits `ratio` times the work it really works on in the sprint (what it plans new plus
+            # the carried-over work in progress or starting here); idle scope it carries over takes the place
+            # of new extra scope, so the committed scope stays `ratio` times the capacity sprint after sprint.
+            # Unplanned work takes its share of the sprint the team planned at its usual capacity: planned
+            # as if there were none, the sprint is over-committed by that share too.
+            ratio = self.sched.at("sprint_overcommit_ratio", sp.start) * (
+                1 + self.sched.at("unplanned_work_rate", sp.start)
+            )
+            capacity = planned + carried_work
+            extra = max(0, round(capacity * ratio) - capacity - (len(carried_in) - carried_work))
             pool = [
                 i
                 for i in issues
@@ -546,10 +609,15 @@ class TeamSim:
             ]
             rng.shuffle(pool)
             # Over-commitment pulls groomed backlog the team will not start this sprint. When the backlog
-            # is too shallow to supply it, the team files that backlog during grooming before planning.
+            # is too shallow to supply it, the team files that backlog during grooming before planning; the
+            # team has no capacity for it, so it is not started within the data (it rolls over from sprint
+            # to sprint as idle scope) and over-commitment never adds throughput.
             for _ in range(extra - len(pool)):
                 groomed = planning - dt.timedelta(days=rng.uniform(1, 10))
-                backlog = self._sim_issue(groomed, not_before=sp.end + dt.timedelta(days=rng.uniform(0, 10)))
+                while is_day_off(groomed.date()):  # nobody grooms on a holiday: the day before
+                    groomed -= dt.timedelta(days=1)
+                later = max(sp.end, self.cutoff) + dt.timedelta(days=rng.uniform(0, 10))
+                backlog = self._sim_issue(groomed, not_before=later)
                 issues.append(backlog)
                 by_id[backlog.id] = backlog
                 homes[backlog.id] = home(backlog)

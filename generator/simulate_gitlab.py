@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from random import Random
 
 from generator import mess as rates
-from generator.calendar import add_work_hours, at_hour
+from generator.calendar import add_work_hours, at_hour, is_working_day
 from generator.model import Deployment, IssuePlan, Job, MRPlan, Note, Pipeline
 from generator.org import BOTS, GitlabProject, Person
 from generator.simulate import TeamSim, new_sha, poisson
@@ -295,7 +295,7 @@ class GitlabSim:
             for week in range(1, w.weeks + 1):
                 for _ in range(poisson(mess, rates.SKIP_CI_PUSHES_PER_PROJECT_WEEK)):
                     day = w.week_start(week) + dt.timedelta(days=mess.randrange(7))
-                    if day.weekday() >= 5:
+                    if not is_working_day(day):
                         continue
                     t = at_hour(day, 9 + mess.random() * 9)
                     self._pipe_iids[project.id] = self._pipe_iids.get(project.id, 0) + 1

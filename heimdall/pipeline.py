@@ -119,6 +119,7 @@ def _verify(dbt_args: Sequence[str], url: str, settings: Settings, values: dict[
         url,
         baseline_weeks=int(values["roi_baseline_weeks"]),
         resamples=settings.bootstrap_resamples,
+        build_vars=values,
     )
     if verified:
         given = cli_vars(dbt_args)

@@ -22,6 +22,10 @@ RULE_OF_KNOB = {
     "ci_flaky_rate": "ci_retry_waste",
     "blocked_probability": "blocked_not_escalated",
     "sprint_overcommit_ratio": "sprint_overcommitment",
+    # causes (docs/generator.md): the bottleneck each one shows as
+    "reviewer_capacity": "slow_review_pickup",
+    "vendor_block_rate": "blocked_not_escalated",
+    "unplanned_work_rate": "sprint_overcommitment",
 }
 
 

@@ -188,14 +188,45 @@ def top_recommendation(conn: psycopg.Connection, team_id: str | None) -> dict[st
     return rows[0] if rows else None
 
 
+def recommendations_of_the_week(conn: psycopg.Connection, team_id: str | None) -> list[dict[str, Any]]:
+    """Per team, its recommendation of the week: the costliest current diagnosis whose success the
+    verification could prove (fct_recommendations.is_recommendation_of_the_week)."""
+    found = conn.execute(
+        "select count(*) > 0 from information_schema.columns where table_schema = 'marts' "
+        "and table_name = 'fct_recommendations' and column_name = 'is_recommendation_of_the_week'"
+    ).fetchone()
+    if not found or not found[0]:
+        return []
+    return _rows(
+        conn,
+        "select recommendation_id, team_id, title, metric_name, expected_change_pct, hours_lost_per_week, "
+        "status, verification_window_weeks, minimum_detectable_change_pct, is_success_provable "
+        "from marts.fct_recommendations "
+        "where is_recommendation_of_the_week and (%s::text is null or team_id = %s) order by team_id",
+        (team_id, team_id),
+    )
+
+
 def intervention_outcomes(conn: psycopg.Connection, team_id: str | None) -> list[dict[str, Any]]:
-    """The verdict of every approved intervention, watched metric first (fct_intervention_outcomes)."""
+    """The verdict of every approved intervention, watched metric first (fct_intervention_outcomes), with
+    its power (minimum detectable change, expected change, when "not enough data to tell yet" ends)."""
+    found = conn.execute(
+        "select count(*) > 0 from information_schema.columns where table_schema = 'marts' "
+        "and table_name = 'fct_intervention_outcomes' and column_name = 'minimum_detectable_change_pct'"
+    ).fetchone()
+    power = (
+        "minimum_detectable_change_pct, expected_change_pct, expected_decidable_on "
+        if found and found[0]
+        else "null as minimum_detectable_change_pct, null as expected_change_pct, "
+        "null as expected_decidable_on "
+    )
     return _rows(
         conn,
         "select recommendation_id, team_id, title, metric_name, metric_role, aggregation, "
         "intervention_start_date, current_end, treated_before, treated_after, change, change_pct, "
-        "change_ci_low, change_ci_high, did_estimate, verdict, guard_verdict "
-        "from marts.fct_intervention_outcomes where %s::text is null or team_id = %s "
+        "change_ci_low, change_ci_high, did_estimate, verdict, guard_verdict, "
+        + power
+        + "from marts.fct_intervention_outcomes where %s::text is null or team_id = %s "
         "order by recommendation_id, metric_role desc, metric_name",
         (team_id, team_id),
     )

@@ -125,6 +125,7 @@ def collect(
         "unescalated": unescalated,
         "unlinked": queries.unlinked_work(conn, monday, team),
         "recommendation": recommendation,
+        "team_recommendations": queries.recommendations_of_the_week(conn, team),
         "outcomes": queries.intervention_outcomes(conn, team),
         "freshness": queries.freshness(conn),
         "apps_url": apps_url.rstrip("/"),

@@ -39,6 +39,7 @@ pages = [
     st.Page(
         PAGES / "data_status.py", title="Data status", icon=":material/database:", url_path=ui.DATA_STATUS
     ),
+    st.Page(PAGES / "ask.py", title="Ask", icon=":material/question_answer:", url_path=ui.ASK),
 ]
 page = st.navigation(pages)
 # links that name no page: the root address with ?team=... opens WIP Triage, with ?recommendation=... the

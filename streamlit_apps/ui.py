@@ -15,6 +15,7 @@ WIP = "wip"
 RECOMMENDATIONS = "recommendations"
 INTERVENTIONS = "interventions"
 DATA_STATUS = "data-status"
+ASK = "ask"
 
 
 def is_missing(value: Any) -> bool:

@@ -243,13 +243,17 @@ def _without_nul(value: Any) -> Any:
     return value
 
 
+# json.dumps with these options builds a new encoder per call; one encoder serves every document the same way
+_PAYLOAD_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def payload_json(payload: Any) -> str:
     """Serialise a document for jsonb, or raise :class:`RejectedDocument` saying why it cannot be stored (not
     JSON: NaN, Infinity, a value JSON has no form for; a lone surrogate; nested too deeply). NUL characters,
     which real Jira text sometimes contains and jsonb cannot store, become U+FFFD on the parsed object rather
     than costing the whole document; a literal backslash-u0000 typed in a text is kept as typed."""
     try:
-        text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text = _PAYLOAD_ENCODER.encode(payload)
         if "\\u0000" in text:
             # json.dumps escapes a real NUL as \u0000, which jsonb refuses: replace NULs in the parsed object
             # (a literal backslash-u0000 typed in a text also matches here; it is left as it is). Inside the

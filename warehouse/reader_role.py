@@ -19,7 +19,12 @@ from warehouse.errors import HeimdallError
 
 READER_ROLE = "heimdall_reader"
 APPS_ROLE = "heimdall_apps"  # the Streamlit tools' group role (migration 0014)
-_MIGRATION_OF = {READER_ROLE: "0013_superset_reader.sql", APPS_ROLE: "0014_apps_role.sql"}
+ASK_ROLE = "heimdall_ask"  # Guarded Ask's group role (migration 0015)
+_MIGRATION_OF = {
+    READER_ROLE: "0013_superset_reader.sql",
+    APPS_ROLE: "0014_apps_role.sql",
+    ASK_ROLE: "0015_ask_role.sql",
+}
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 

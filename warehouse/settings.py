@@ -342,3 +342,35 @@ def get_apps_settings() -> AppsSettings:
             name = field if field.startswith("HEIMDALL_") else f"HEIMDALL_APPS_{field}"
             lines.append(f"{name}: {error['msg']}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+class ApiSettings(_Section):
+    """Guarded Ask and the read-only HTTP API (HEIMDALL_API_*): where `heimdall api serve` listens, the login
+    role `heimdall ask` and the API sign in with (member of heimdall_ask, migration 0015), and the limits of a
+    question. Read with :func:`get_api_settings`."""
+
+    model_config = SettingsConfigDict(env_prefix="HEIMDALL_API_")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8600, ge=1, le=65535)
+    # The login role questions run as (member of heimdall_ask; password generated under HEIMDALL_HOME/ask).
+    login: str = Field(default="heimdall_asker", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    # A request body larger than this is refused with 413 (a question itself is capped at 500 characters).
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # statement_timeout of the one template a question runs (set locally in its read-only transaction).
+    statement_timeout_seconds: int = Field(default=5, ge=1, le=60)
+
+
+@lru_cache(maxsize=1)
+def get_api_settings() -> ApiSettings:
+    """The Guarded Ask / API settings of this process (environment and ``.env``), validated once."""
+    _load_env_file()
+    try:
+        return ApiSettings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_input=False, include_url=False):
+            field = str(error["loc"][0]).upper() if error["loc"] else ""
+            name = field if field.startswith("HEIMDALL_") else f"HEIMDALL_API_{field}"
+            lines.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

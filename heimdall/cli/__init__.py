@@ -6,7 +6,9 @@ import sys
 
 import typer
 
+from heimdall.cli import api as api_cli
 from heimdall.cli import apps as apps_cli
+from heimdall.cli import ask as ask_cli
 from heimdall.cli import build, data, db, recommendations
 from heimdall.cli import connectors as connectors_cli
 from heimdall.cli import report as report_cli
@@ -34,6 +36,8 @@ app.add_typer(connectors_cli.webhooks_app, name="webhooks")
 app.add_typer(superset_cli.app, name="superset")
 app.command("report")(report_cli.report)
 app.add_typer(apps_cli.app, name="apps")
+app.command("ask")(ask_cli.ask_command)
+app.add_typer(api_cli.app, name="api")
 
 
 def main() -> None:

@@ -155,7 +155,8 @@ def verify_command(
         Optional[str], typer.Option(help="Last day of the current window (default: the last build's as_of).")
     ] = None,
 ) -> None:
-    """Verify approved interventions: bootstrap CI of the change, difference-in-differences, verdict."""
+    """Verify approved interventions: the change with its interval, difference-in-differences, power and
+    verdict."""
     from heimdall.pipeline import verification_baseline_weeks
     from insights.verification import compute_outcomes
     from warehouse.settings import get_settings

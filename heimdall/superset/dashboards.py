@@ -854,8 +854,8 @@ from marts.fct_roi_comparison
 OUTCOMES = Dataset(
     "outcomes",
     "Verified outcomes of approved interventions (fct_intervention_outcomes): the watched metric before and "
-    "after, the bootstrap 95% confidence interval of the change, the difference-in-differences against the "
-    "other teams and the verdict.",
+    "after, the 95% confidence interval of the change (weeks as the independent units), the "
+    "difference-in-differences against the other teams and the verdict.",
     """
 select
     recommendation_id,
@@ -2026,7 +2026,7 @@ RECOMMENDATIONS_ROI = Dashboard(
                     "verdict",
                 ],
                 "The verification of each approved intervention (fct_intervention_outcomes, "
-                "insights/verification): the watched metric before and after, the change with its bootstrap "
+                "insights/verification): the watched metric before and after, the change with its "
                 "95% confidence interval, the difference-in-differences against the other teams with its "
                 "interval, and the verdict (improved / worsened only when both intervals exclude zero the "
                 "same way).",

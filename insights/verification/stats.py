@@ -1,28 +1,41 @@
-"""Statistics for verifying an intervention: deterministic, dependency-free, reproducible from a seed.
+"""Statistics for verifying an intervention: deterministic, dependency-free, reproducible.
 
+Since issue 12 the verdict rests on a **weekly random-effects test on the diagnosis test scale**
+(:func:`shift_test`, :func:`did_test`, :func:`verdict`); the block-bootstrap functions below
+(:func:`bootstrap_change`, :func:`bootstrap_did`) are kept for comparison and reuse.
+
+* **Test scale** (:func:`to_test_scale`): ``log(1 + value)`` for the metrics aggregated by their
+  ``median`` (skewed durations: a multiplicative change is a shift of the log), the value itself for ``mean``
+  metrics (0/1 rates, hours, shares) -- the scale the diagnosis tests use (docs/metrics.md, "Diagnosis").
 * **Observations come in weekly blocks.** Items of the same week share its conditions (a holiday, a broken
-  test cluster, the mix of manual and scheduled pipelines), so they are not independent draws: resampling
-  items one by one understates the uncertainty and turns ordinary week-to-week swings into "changes". Every
-  bootstrap below therefore resamples **whole weeks** (a block bootstrap; the weeks are 7-day blocks anchored
-  on the intervention start, see :mod:`insights.verification.outcomes`), pooling the items of the drawn weeks.
-  A window of one item per block is the ordinary item bootstrap.
-* **Change in the aggregate** (median, or mean for 0/1 rates) of the watched metric for the treated team,
-  current window minus baseline window, with a **percentile block-bootstrap 95% CI**: the weeks of both
-  windows are resampled independently with replacement ``resamples`` times (default 2,000) and the 2.5th /
-  97.5th percentiles of the resampled changes are the bounds. The relative change (after / before - 1) gets
-  its own interval the same way.
-* **Difference in differences** against the untreated teams (all other teams, pooled):
-  (treated after - treated before) - (control after - control before), each aggregate as above, with a
-  bootstrap CI that draws the **same weeks** for the treated team and the controls (a paired block
-  bootstrap: a week that was bad for everybody stays bad for both sides of the comparison). It removes what
-  changed for everybody (seasonality, holidays, an organisation-wide tool change).
+  test cluster, the mix of manual and scheduled pipelines), so they are not independent draws. A window's
+  estimate is the pooled mean of its units on the test scale; its variance follows the one-way random-effects
+  model ``y = mu + week effect (variance tau2) + item noise (variance s2)``:
+  ``Var(pooled mean) = sum_w (n_w^2 tau2 + n_w s2) / N^2`` (:func:`window_variance`). ``s2`` is the pooled
+  within-week variance and ``tau2`` the method-of-moments between-week variance (truncated at 0), both
+  estimated from the windows of one group (each centred on its own mean: an effect is not noise)
+  (:func:`variance_components`). With ``tau2 = 0`` this is the ordinary two-sample test; a week-to-week swing
+  larger than item noise widens the interval instead of becoming an "effect".
+* **Change** after - before with a ``1 - alpha`` t interval whose degrees of freedom are the weeks with data
+  minus 2 (weeks, not items, are the independent units; measured on placebo approvals of the medium demo, a
+  normal interval called 4-8 % of placebos a change, this one 0-3 %); **difference in differences** (treated
+  change - control change) with the two variances added (conservative: an organisation-wide week effect is
+  common to both sides and would cancel).
+* **Power** (:func:`minimum_detectable_shift`): the minimum detectable change at the current samples is
+  ``(t_{1-alpha/2} + t_power) * SE``; with the expected change of the playbook translated to the test scale
+  (:func:`expected_shift`) it says whether a "no detectable change" means anything, and
+  :func:`weeks_needed` says after how many weeks of the current window it will (the team's weekly volume and
+  week-to-week variability projected forward: ``SE^2 = Var(baseline) + (tau2 + s2 / n_week) / weeks``).
 * **Verdict** (:func:`verdict`):
-  - ``too little data`` when a treated window has fewer than ``min_sample`` observations;
-  - ``improved`` / ``worsened`` when the treated change's 95% CI excludes zero in the good / bad direction
-    **and** the difference-in-differences CI does not contradict it (it excludes zero in the same direction,
-    or there is no control data, in which case the basis says so);
-  - ``no detectable change`` otherwise (including when the DiD interval includes zero: the change may be
-    organisation-wide rather than the intervention's).
+  - ``too little data`` when the baseline has fewer than ``min_sample`` observations (nothing to compare with;
+    waiting does not help);
+  - ``improved`` / ``worsened`` when the change's interval excludes zero in the good / bad direction **and**
+    the difference-in-differences interval agrees (or there is no control data, in which case the basis says
+    so);
+  - ``no detectable change`` when the DiD interval contradicts it (the other teams changed similarly), or when
+    the interval includes zero although the data could have shown the expected change (powered);
+  - ``not enough data to tell yet`` when the current window has fewer than ``min_sample`` observations, or the
+    interval includes zero and the minimum detectable change still exceeds the expected change.
 """
 
 from __future__ import annotations
@@ -31,7 +44,7 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from statistics import fmean, median
+from statistics import NormalDist, fmean, median
 
 Aggregate = Callable[[Sequence[float]], float]
 Blocks = Sequence[Sequence[float]]
@@ -182,10 +195,231 @@ def bootstrap_did(
     return _interval(estimate, draws)
 
 
+# ----------------------------------------------------------------------------------------------------
+# The weekly random-effects test (issue 12)
+
+WeekStats = tuple[int, float, float]
+"""One week of a window on the test scale: (units, sum of values, sum of squared values)."""
+SCALES = {"median": "log1p", "mean": "identity"}
+DEFAULT_ALPHA = 0.05
+DEFAULT_POWER = 0.8
+
+
+def test_scale(aggregation: str) -> str:
+    """``log1p`` for median metrics (skewed durations), ``identity`` for mean metrics."""
+    try:
+        return SCALES[aggregation]
+    except KeyError:
+        raise ValueError(f"unknown aggregation {aggregation!r}; known: {', '.join(SCALES)}") from None
+
+
+def to_test_scale(value: float, scale: str) -> float:
+    return math.log1p(max(value, 0.0)) if scale == "log1p" else value
+
+
+def week_stats(values: Sequence[float]) -> WeekStats:
+    """The sufficient statistics of one week's test-scale values."""
+    return (len(values), math.fsum(values), math.fsum(v * v for v in values))
+
+
+def window_mean(weeks: Sequence[WeekStats]) -> float | None:
+    """The pooled mean of a window's units (None when it has none)."""
+    n = sum(week[0] for week in weeks)
+    return math.fsum(week[1] for week in weeks) / n if n else None
+
+
+def variance_components(windows: Sequence[Sequence[WeekStats]]) -> tuple[float, float]:
+    """``(s2, tau2)``: the pooled within-week variance and the between-week variance (method of moments,
+    truncated at 0) of the weeks of ``windows``, each window centred on its own mean.
+
+    ``tau2 = max(0, (SSB / df_b - s2) / n0)`` with ``SSB = sum_w n_w (mean_w - mean_window)^2``,
+    ``df_b = sum (weeks - 1)`` and ``n0 = sum (N - sum n_w^2 / N) / df_b`` (the one-way ANOVA estimator for
+    unequal week sizes)."""
+    units = weeks_seen = df_between = 0
+    within = between = n0_sum = 0.0
+    for window in windows:
+        weeks = [week for week in window if week[0] > 0]
+        if not weeks:
+            continue
+        n = sum(week[0] for week in weeks)
+        grand = math.fsum(week[1] for week in weeks) / n
+        for count, total, squares in weeks:
+            within += max(squares - total * total / count, 0.0)
+            between += count * (total / count - grand) ** 2
+        units += n
+        weeks_seen += len(weeks)
+        df_between += len(weeks) - 1
+        n0_sum += n - sum(week[0] ** 2 for week in weeks) / n
+    s2 = within / (units - weeks_seen) if units > weeks_seen else 0.0
+    if df_between <= 0 or n0_sum <= 0:
+        return s2, 0.0
+    tau2 = max(0.0, (between / df_between - s2) / (n0_sum / df_between))
+    return s2, tau2
+
+
+def window_variance(weeks: Sequence[WeekStats], s2: float, tau2: float) -> float | None:
+    """Variance of the pooled mean of ``weeks`` under the random-effects model."""
+    n = sum(week[0] for week in weeks)
+    if not n:
+        return None
+    return math.fsum(week[0] ** 2 * tau2 + week[0] * s2 for week in weeks) / n**2
+
+
+def z_value(probability: float) -> float:
+    """The standard normal quantile (z_0.975 = 1.96, z_0.8 = 0.8416)."""
+    return NormalDist().inv_cdf(probability)
+
+
+def t_value(probability: float, df: float) -> float:
+    """Student's t quantile by the Cornish-Fisher expansion of the normal one (as the diagnosis macro
+    ``t_critical``): ``z + (z^3 + z) / (4 df) + (5 z^5 + 16 z^3 + 3 z) / (96 df^2)``; within 0.3 % of the
+    exact quantile from 5 degrees of freedom (t_0.975 with 10 df: 2.2254 against 2.2281)."""
+    z = z_value(probability)
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+def degrees_of_freedom(weeks_with_data: float) -> float:
+    """Weeks are the independent units: a two-window comparison over ``weeks_with_data`` weeks has
+    ``weeks - 2`` degrees of freedom (at least 1), as cluster-robust inference with few clusters."""
+    return max(weeks_with_data - 2, 1)
+
+
+def week_variance(s2: float, tau2: float, units_per_week: float) -> float:
+    """What one more week adds to the variance of a window mean, times the window's weeks:
+    ``tau2 + s2 / units per week``; with fewer than one unit a week (sprints), a week without a unit adds
+    nothing, so each unit counts as a week of its own: ``(tau2 + s2) / units per week``."""
+    if units_per_week <= 0:
+        return math.inf
+    return (tau2 + s2 / max(units_per_week, 1.0)) / min(units_per_week, 1.0)
+
+
+@dataclass(frozen=True)
+class ShiftTest:
+    """A change on the test scale: estimate, standard error and its ``1 - alpha`` interval."""
+
+    estimate: float | None
+    se: float | None
+    interval: Interval
+    df: float = 1
+
+
+def _shift(estimate: float | None, variance: float | None, alpha: float, df: float) -> ShiftTest:
+    if estimate is None or variance is None:
+        return ShiftTest(None, None, Interval(None, None, None), df)
+    se = math.sqrt(max(variance, 0.0))
+    half = t_value(1 - alpha / 2, df) * se
+    return ShiftTest(estimate, se, Interval(estimate, estimate - half, estimate + half), df)
+
+
+@dataclass(frozen=True)
+class GroupWindows:
+    """One group's (treated team's or controls') baseline and current weeks on the test scale."""
+
+    before: Sequence[WeekStats]
+    after: Sequence[WeekStats]
+
+    def components(self) -> tuple[float, float]:
+        return variance_components([self.before, self.after])
+
+    def df(self) -> float:
+        """Degrees of freedom of a comparison of the two windows: weeks with data - 2."""
+        return degrees_of_freedom(sum(1 for week in [*self.before, *self.after] if week[0] > 0))
+
+    def change(self) -> tuple[float | None, float | None]:
+        """(after mean - before mean, its variance) or Nones when a window is empty."""
+        b, a = window_mean(self.before), window_mean(self.after)
+        if b is None or a is None:
+            return None, None
+        s2, tau2 = self.components()
+        vb, va = window_variance(self.before, s2, tau2), window_variance(self.after, s2, tau2)
+        assert vb is not None and va is not None
+        return a - b, vb + va
+
+
+def shift_test(treated: GroupWindows, *, alpha: float = DEFAULT_ALPHA) -> ShiftTest:
+    """The treated team's change on the test scale with its random-effects t interval."""
+    return _shift(*treated.change(), alpha, treated.df())
+
+
+def did_test(treated: GroupWindows, control: GroupWindows, *, alpha: float = DEFAULT_ALPHA) -> ShiftTest:
+    """Difference in differences on the test scale; the two changes' variances are added, the degrees of
+    freedom are the treated team's (the controls pool many teams)."""
+    t_change, t_var = treated.change()
+    c_change, c_var = control.change()
+    if t_change is None or c_change is None or t_var is None or c_var is None:
+        return ShiftTest(None, None, Interval(None, None, None), treated.df())
+    return _shift(t_change - c_change, t_var + c_var, alpha, treated.df())
+
+
+def expected_shift(baseline_mean: float, expected_change_pct: float, scale: str) -> float:
+    """The playbook's expected relative change of the metric, as a shift on the test scale.
+
+    ``identity``: ``expected * baseline``. ``log1p``: the typical value ``g = exp(baseline) - 1`` (the
+    geometric mean of 1 + value, minus 1) moved by the expected change: ``log(1 + g (1 + expected)) -
+    log(1 + g)``. A halving of 8 hours is ``log(5) - log(9) = -0.588``, not ``log(0.5) = -0.693``: log(1 + x)
+    compresses short waits, and the verification must expect what its own scale can show."""
+    if scale == "log1p":
+        typical = math.expm1(baseline_mean)
+        return math.log1p(max(typical * (1 + expected_change_pct), 0.0)) - math.log1p(typical)
+    return expected_change_pct * baseline_mean
+
+
+def relative_change(baseline_mean: float | None, shift: float | None, scale: str) -> float | None:
+    """A test-scale shift as a relative change of the typical value (``exp(mean) - 1`` on log1p, the mean
+    itself on identity), at least -100%; None when the typical value is 0."""
+    if baseline_mean is None or shift is None:
+        return None
+    if scale == "log1p":
+        typical = math.expm1(baseline_mean)
+        relative = math.expm1(baseline_mean + shift) / typical - 1 if typical > 0 else None
+    else:
+        relative = shift / baseline_mean if baseline_mean != 0 else None
+    # every metric is non-negative: nothing falls by more than 100% (a rare rate's interval may reach past it)
+    return None if relative is None else max(relative, -1.0)
+
+
+def minimum_detectable_shift(
+    se: float, df: float, *, alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER
+) -> float:
+    """The smallest true shift a two-sided ``alpha`` test detects with probability ``power``:
+    ``(t_{1-alpha/2, df} + t_{power, df}) * SE`` (with many weeks (1.96 + 0.8416) * SE = 2.8016 * SE)."""
+    return (t_value(1 - alpha / 2, df) + t_value(power, df)) * se
+
+
+def weeks_needed(
+    baseline_variance: float,
+    week_variance: float,
+    target_shift: float,
+    baseline_weeks: int,
+    *,
+    alpha: float = DEFAULT_ALPHA,
+    power: float = DEFAULT_POWER,
+    horizon: int = 104,
+    weeks_with_data_share: float = 1.0,
+) -> int | None:
+    """How many weeks of the current window make the minimum detectable shift reach ``target_shift``: the
+    smallest ``k`` (up to ``horizon``) with ``minimum_detectable_shift(sqrt(baseline_variance +
+    week_variance / k), df = baseline_weeks + k * weeks_with_data_share - 2) <= |target_shift|``, where
+    ``week_variance`` (:func:`week_variance`) is what one week of the current window contributes and
+    ``weeks_with_data_share`` the share of weeks expected to have data (units per week, at most 1). None when
+    two years would not do (the baseline alone is too noisy or too short)."""
+    if target_shift == 0 or week_variance == math.inf:
+        return None
+    for weeks in range(1, horizon + 1):
+        se = math.sqrt(baseline_variance + week_variance / weeks)
+        df = degrees_of_freedom(baseline_weeks + weeks * weeks_with_data_share)
+        if minimum_detectable_shift(se, df, alpha=alpha, power=power) <= abs(target_shift):
+            return weeks
+    return None
+
+
 @dataclass(frozen=True)
 class Verdict:
     verdict: str
     basis: str
+
+
+VERDICTS = ("improved", "worsened", "no detectable change", "not enough data to tell yet", "too little data")
 
 
 def verdict(
@@ -197,23 +431,37 @@ def verdict(
     n_after: int,
     min_sample: int,
     has_control: bool,
+    powered: bool | None = None,
+    power_note: str = "",
+    level: float = 0.95,
 ) -> Verdict:
-    """The verdict rule of the module docstring, with a one-sentence basis a reader can check."""
-    if n_before < min_sample or n_after < min_sample:
+    """The verdict rule of the module docstring, with a one-sentence basis a reader can check.
+
+    ``powered``: whether the data could have shown the expected change (minimum detectable change <= expected
+    change); None when no change is expected (a guard metric), then an interval including zero is "no
+    detectable change". ``power_note`` is appended to the basis of the undecided verdicts."""
+    if n_before < min_sample:
         return Verdict(
             "too little data",
-            f"{n_before} observations before and {n_after} after; "
-            f"at least {min_sample} are needed in each window.",
+            f"{n_before} observations in the baseline; at least {min_sample} are needed to compare with.",
+        )
+    note = f" {power_note}" if power_note else ""
+    if n_after < min_sample:
+        return Verdict(
+            "not enough data to tell yet",
+            f"{n_after} observations since the start; at least {min_sample} are needed.{note}",
         )
     good = 1 if higher_is_better else -1
     sign = change.sign()
-    ci = f"95% CI of the change [{_fmt(change.low)}, {_fmt(change.high)}]"
+    ci = f"{level:.0%} CI of the change [{_fmt(change.low)}, {_fmt(change.high)}]"
     if sign == 0:
-        return Verdict("no detectable change", f"The {ci} includes zero.")
+        if powered is False:
+            return Verdict("not enough data to tell yet", f"The {ci} includes zero.{note}")
+        return Verdict("no detectable change", f"The {ci} includes zero.{note}")
     direction = "improved" if sign == good else "worsened"
     if not has_control or did.estimate is None:
         return Verdict(direction, f"The {ci} excludes zero; no control teams had data, so no DiD check.")
-    did_ci = f"difference-in-differences 95% CI [{_fmt(did.low)}, {_fmt(did.high)}]"
+    did_ci = f"difference-in-differences {level:.0%} CI [{_fmt(did.low)}, {_fmt(did.high)}]"
     if did.sign() == sign:
         return Verdict(direction, f"The {ci} excludes zero and the {did_ci} agrees against the other teams.")
     return Verdict(

@@ -1,6 +1,8 @@
 """Intervention tracker: for each approved recommendation, the watched metric week by week before and after
 the start, the change with its 95% interval, the difference-in-differences against the control teams, the
-verdict and its basis — in plain words as well as numbers (fct_intervention_outcomes). Deep link:
+power (minimum detectable change against the expected change, and the day "not enough data to tell yet" should
+be decidable), the verdict and its basis — in plain words as well as numbers (fct_intervention_outcomes). Deep
+link:
 ``/interventions?recommendation=checkout:slow_review_pickup``."""
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ VERDICT_COLOUR = {
     "improved": "green",
     "worsened": "red",
     "no detectable change": "gray",
+    "not enough data to tell yet": "orange",
     "too little data": "orange",
 }
 
 st.title("Intervention tracker")
 st.caption(
-    "Approved interventions, verified after every whole-project build: bootstrap 95% interval of the change "
-    "(current window against the baseline before the start) and difference-in-differences against the other "
-    "teams (fct_intervention_outcomes)."
+    "Approved interventions, verified after every whole-project build: 95% interval of the change (current "
+    "window against the baseline before the start, weeks as the units), difference-in-differences against "
+    "the other teams, and the power: the minimum detectable change (MDE) at the samples so far against the "
+    "playbook's expected change (fct_intervention_outcomes)."
 )
 conn = connection()
 try:
@@ -60,9 +64,15 @@ def direction_words(row: pd.Series) -> str:
         f"**{ui.num(row['treated_before'], 2)}** ({row['baseline_start']} to {row['baseline_end']}, "
         f"n={int(row['treated_n_before'])}) to **{ui.num(row['treated_after'], 2)}** "
         f"({row['current_start']} to {row['current_end']}, n={int(row['treated_n_after'])}): "
-        f"a change of **{ui.num(row['change'], 2)}** "
-        f"({ui.pct(row['change_pct'], signed=True)}), 95% interval {ui.num(row['change_ci_low'], 2)} to "
-        f"{ui.num(row['change_ci_high'], 2)}."
+        f"a change of **{ui.num(row['change'], 2)}**. Tested week by week on "
+        + (
+            "log(1 + value), the typical value moved"
+            if row.get("test_scale") == "log1p"
+            else "the mean, it moved"
+        )
+        + f" **{ui.pct(row['change_pct'], signed=True)}**: 95% interval {ui.num(row['change_ci_low'], 2)} to "
+        f"{ui.num(row['change_ci_high'], 2)} ({ui.pct(row['change_pct_ci_low'], signed=True)} to "
+        f"{ui.pct(row['change_pct_ci_high'], signed=True)})."
     )
 
 
@@ -90,16 +100,46 @@ def in_short(row: pd.Series) -> str:
         return f"it went the wrong way — `{row['metric_name']}` worsened by about {change}, beyond chance."
     if verdict == "no detectable change":
         return (
-            f"no measurable effect yet — the change of `{row['metric_name']}` is within what chance "
-            "produces; keep watching or reconsider."
+            f"no measurable effect — the change of `{row['metric_name']}` is within what chance produces "
+            "(or the other teams changed alike), though the data was enough to show it: reconsider."
         )
-    return "too early to tell — there are too few observations on one side of the start."
+    if verdict == "not enough data to tell yet":
+        return f"not enough data to tell yet — {decidable_words(row)}"
+    return "cannot tell — the baseline before the start has too few observations to compare with."
+
+
+def decidable_words(row: pd.Series) -> str:
+    """When the verification should be able to tell, in words."""
+    if ui.is_missing(row.get("expected_decidable_on")):
+        return (
+            "the team's volume and week-to-week variability of the metric are too large for the expected "
+            "change to become provable; judge it on the guard and the weekly chart."
+        )
+    return f"expected decidable on **{row['expected_decidable_on']}** at the team's weekly volume."
+
+
+def power_words(row: pd.Series) -> str:
+    if ui.is_missing(row.get("minimum_detectable_change_pct")):
+        return "No power figure: one window has no observations."
+    mde = ui.pct(row["minimum_detectable_change_pct"])
+    if ui.is_missing(row.get("expected_change_pct")):
+        return f"Minimum detectable change (worsening) at these samples: **{mde}**."
+    expected = ui.pct(abs(float(row["expected_change_pct"])))
+    if bool(row["is_powered"]):
+        return (
+            f"Minimum detectable change at these samples: **{mde}** against the expected {expected}: the "
+            "data could have shown the expected change."
+        )
+    return (
+        f"Minimum detectable change at these samples: **{mde}** against the expected {expected}: not enough "
+        f"data to tell yet, {decidable_words(row)}"
+    )
 
 
 st.header(f"{main['title']} · team {main['team_id']}")
 colour = VERDICT_COLOUR.get(str(main["verdict"]), "blue")
 st.markdown(f"Verdict: :{colour}-badge[{main['verdict']}] · started **{main['intervention_start_date']}**")
-m1, m2, m3, m4 = st.columns(4)
+m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Before", ui.num(main["treated_before"], 2))
 m2.metric("After", ui.num(main["treated_after"], 2))
 m3.metric(
@@ -111,11 +151,23 @@ m3.metric(
 m4.metric(
     "Diff-in-diff",
     ui.num(main["did_estimate"], 2),
-    help=f"95% CI {ui.num(main['did_ci_low'], 2)} to {ui.num(main['did_ci_high'], 2)}",
+    help=f"95% CI {ui.num(main['did_ci_low'], 2)} to {ui.num(main['did_ci_high'], 2)}, on the test scale "
+    f"({'log(1 + value)' if main.get('test_scale') == 'log1p' else 'the value'})",
+)
+m5.metric(
+    "Min. detectable",
+    ui.pct(main.get("minimum_detectable_change_pct")),
+    help="The smallest change the verification detects 4 times in 5 at the samples so far"
+    + (
+        f"; expected {ui.pct(abs(float(main['expected_change_pct'])))}"
+        if not ui.is_missing(main.get("expected_change_pct"))
+        else ""
+    ),
 )
 st.markdown(f"**In short:** {in_short(main)}")
 st.markdown(direction_words(main))
 st.markdown(did_words(main))
+st.markdown(f"**Power:** {power_words(main)}")
 st.markdown(f"**Basis of the verdict:** {main['verdict_basis']}")
 
 controls = [team.strip() for team in str(main["control_teams"] or "").split(",") if team.strip()]

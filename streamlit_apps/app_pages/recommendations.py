@@ -25,6 +25,25 @@ COMPARED_WITH = {
 
 ISSUE_KEY = re.compile(r"\b([A-Z][A-Z0-9]+-\d+)\b")
 
+
+def provable_words(row: pd.Series) -> str:
+    """The power in words, e.g. "success provable: yes (MDE 45% vs expected 50%)" (fct_recommendations)."""
+    if ui.is_missing(row.get("is_success_provable")):
+        return "success provable: — (not currently diagnosed)"
+    answer = "yes" if bool(row["is_success_provable"]) else "no"
+    mde = (
+        ui.pct(row["minimum_detectable_change_pct"])
+        if not ui.is_missing(row["minimum_detectable_change_pct"])
+        else "n/a"
+    )
+    expected = (
+        ui.pct(abs(float(row["expected_change_pct"])))
+        if not ui.is_missing(row["expected_change_pct"])
+        else "n/a"
+    )
+    return f"success provable: {answer} (MDE {mde} vs expected {expected})"
+
+
 st.title("Recommendations")
 st.caption(
     "One intervention per diagnosed bottleneck, costliest first (fct_recommendations). Approving records who "
@@ -41,6 +60,29 @@ if recs.empty:
     st.info("No diagnosis fires in the current window: nothing to recommend.")
     st.stop()
 
+week_picks = recs[recs["is_recommendation_of_the_week"].fillna(False).astype(bool)]
+if not week_picks.empty:
+    st.subheader("Recommendation of the week")
+    st.caption(
+        "Per team, the costliest diagnosis whose intervention is measurable: with the team's weekly volume, "
+        "the verification could detect the expected change within the verification window (minimum "
+        "detectable change, MDE, at most the expected change; fct_weekly_recommendations). A team with no "
+        "measurable one gets its costliest, marked not provable."
+    )
+    for pick in week_picks.sort_values("team_id").itertuples():
+        row = recs.loc[recs["recommendation_id"] == pick.recommendation_id].iloc[0]
+        window = (
+            ""
+            if ui.is_missing(row["verification_window_weeks"])
+            else (f" within {int(row['verification_window_weeks'])} weeks")
+        )
+        st.markdown(
+            f"- **{row['team_id']}** — [{row['title']}]"
+            f"({ui.link(ui.RECOMMENDATIONS, recommendation=str(row['recommendation_id']))}): watch "
+            f"`{row['metric_name']}`, expected {ui.pct(row['expected_change_pct'], signed=True)}{window}; "
+            f"{ui.num(row['hours_lost_per_week'])} h/week lost · **{provable_words(row)}**"
+        )
+
 overview = recs.assign(
     value=recs.apply(
         lambda r: (
@@ -51,15 +93,26 @@ overview = recs.assign(
         axis=1,
     ),
     open=recs["recommendation_id"].map(lambda rid: ui.link(ui.RECOMMENDATIONS, recommendation=rid)),
+    provable=recs.apply(
+        lambda r: (
+            "—"
+            if ui.is_missing(r["is_success_provable"])
+            else ("yes" if bool(r["is_success_provable"]) else "no")
+        ),
+        axis=1,
+    ),
 )
 st.dataframe(
-    overview[["rank", "open", "team_id", "title", "severity", "hours_lost_per_week", "value", "status"]],
+    overview[
+        ["rank", "open", "team_id", "title", "severity", "hours_lost_per_week", "value", "provable", "status"]
+    ],
     hide_index=True,
     width="stretch",
     column_config={
         "open": st.column_config.LinkColumn("recommendation", display_text=r"recommendation=(.*)$"),
         "hours_lost_per_week": st.column_config.NumberColumn("h lost / week", format="%.1f"),
         "value": "value / week",
+        "provable": "success provable",
     },
 )
 
@@ -98,6 +151,17 @@ st.markdown(
         if not ui.is_missing(rec["guard_metric_name"])
         else ""
     )
+)
+window_weeks = (
+    f" over a verification window of {int(rec['verification_window_weeks'])} weeks"
+    if not ui.is_missing(rec["verification_window_weeks"])
+    else ""
+)
+st.markdown(
+    f"**Verification power:** {provable_words(rec)}{window_weeks}"
+    + (" · recommendation of the week" if bool(rec["is_recommendation_of_the_week"]) else "")
+    + ". The MDE is the smallest change the verification would detect 4 times in 5 with this team's weekly "
+    "volume and week-to-week variability of the metric (docs/metrics.md, Recommendations)."
 )
 if not ui.is_missing(rec["diagnosis_id"]):
     found = queries.diagnosis(conn, str(rec["diagnosis_id"]))

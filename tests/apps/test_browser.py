@@ -139,6 +139,15 @@ def test_every_page_in_a_real_browser(page, served: str, apps_warehouse: AppsWar
             ["Intervention tracker", "Basis of the verdict", "improved"],
         ),
         ("data_status", "/data-status", ["Data status", "Last build", "Sources"]),
+        (
+            "ask",
+            "/ask?q=which+tickets+waited+longest+for+review+last+month+in+checkout%3F",
+            [
+                "Longest review waits",
+                "SQL template and bound values",
+                "waited longest for review in team checkout",
+            ],
+        ),
     ]
     for name, path, expected in checks:
         _open(page, served + path, expected)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import psycopg
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -236,6 +237,83 @@ def test_intervention_tracker_shows_the_verified_planted_intervention(app_env: A
         f"95% interval {fmt(outcome['change_ci_low'], 2)} to {fmt(outcome['change_ci_high'], 2)}" in markdown
     )
     assert outcome["verdict_basis"] in markdown
+
+
+def _pct(value: object) -> str:
+    return f"{100 * float(value):,.0f}%"  # type: ignore[arg-type]
+
+
+def test_recommendations_name_each_teams_recommendation_of_the_week(app_env: AppsWarehouse) -> None:
+    """Issue 12: per team, the costliest diagnosis whose success the verification could prove, with "success
+    provable: yes/no (MDE x% vs expected y%)" from the mart's own columns."""
+    picks = app_env.query(
+        "select * from marts.fct_recommendations where is_recommendation_of_the_week order by team_id"
+    )
+    assert picks, "no current diagnosis has a recommendation of the week"
+    assert len({pick["team_id"] for pick in picks}) == len(picks)  # one per team
+    at = open_page("recommendations", recommendation=picks[0]["recommendation_id"])
+    assert "Recommendation of the week" in [h.value for h in at.subheader]
+    markdown = " ".join(m.value for m in at.markdown)
+    for pick in picks:
+        provable = "yes" if pick["is_success_provable"] else "no"
+        words = (
+            f"success provable: {provable} (MDE {_pct(pick['minimum_detectable_change_pct'])} vs expected "
+            f"{_pct(abs(pick['expected_change_pct']))})"
+        )
+        assert f"**{pick['team_id']}** — [{pick['title']}]" in markdown
+        assert words in markdown, words
+    # the chosen recommendation states its power too
+    assert "**Verification power:** success provable:" in markdown
+
+
+def test_intervention_tracker_shows_the_minimum_detectable_change(app_env: AppsWarehouse) -> None:
+    outcome = app_env.query(
+        "select * from marts.fct_intervention_outcomes "
+        "where recommendation_id = 'checkout:slow_review_pickup' and metric_role = 'watched'"
+    )[0]
+    at = open_page("interventions", recommendation="checkout:slow_review_pickup")
+    assert metric(at, "Min. detectable") == _pct(outcome["minimum_detectable_change_pct"])
+    markdown = " ".join(m.value for m in at.markdown)
+    mde = _pct(outcome["minimum_detectable_change_pct"])
+    assert f"**Power:** Minimum detectable change at these samples: **{mde}**" in markdown
+
+
+def test_intervention_tracker_says_when_it_will_be_able_to_tell(
+    app_env: AppsWarehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An underpowered outcome (a copy of the planted one, written into the mart for this test) shows "not
+    enough data to tell yet" with the day the verification expects to be able to tell."""
+    from streamlit_apps.db import TTL_VARIABLE
+
+    monkeypatch.setenv(TTL_VARIABLE, "0")  # read the mart live, not the pages' cached rows
+    fake = "checkout:test_underpowered"
+    with psycopg.connect(app_env.url) as conn:
+        conn.execute(
+            "create temporary table fake_outcome as select * from marts.fct_intervention_outcomes "
+            "where recommendation_id = 'checkout:slow_review_pickup' and metric_role = 'watched'"
+        )
+        conn.execute(
+            """
+            update fake_outcome
+            set recommendation_id = %s, intervention_outcome_id = %s, verdict = 'not enough data to tell yet',
+                is_powered = false, minimum_detectable_change_pct = 0.8, expected_change_pct = -0.5,
+                expected_decidable_on = date '2026-12-18', verdict_basis = 'underpowered in a test'
+            """,
+            (fake, f"{fake}:review_pickup_working_hours"),
+        )
+        conn.execute("insert into marts.fct_intervention_outcomes select * from fake_outcome")
+    try:
+        at = open_page("interventions")
+        at.selectbox(key="intervention").set_value(fake).run()
+        assert not at.exception, [e.value for e in at.exception]
+        markdown = " ".join(m.value for m in at.markdown)
+        assert ":orange-badge[not enough data to tell yet]" in markdown
+        assert "not enough data to tell yet — expected decidable on **2026-12-18**" in markdown
+        assert "**80%** against the expected 50%: not enough data to tell yet" in markdown
+        assert metric(at, "Min. detectable") == "80%"
+    finally:
+        with psycopg.connect(app_env.url) as conn:
+            conn.execute("delete from marts.fct_intervention_outcomes where recommendation_id = %s", (fake,))
 
 
 def test_data_status_shows_the_loads_and_the_last_build(app_env: AppsWarehouse) -> None:

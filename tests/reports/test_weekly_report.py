@@ -147,6 +147,29 @@ def test_team_table_and_summary(report, org: GeneratedOrg) -> None:
     assert re.search(rf"\[[A-Z]+-\d+\]\({re.escape(APPS_URL)}/\?issue=[A-Z]+-\d+\)", markdown)
 
 
+def test_the_recommendation_of_the_week_is_named_per_team(report, org: GeneratedOrg) -> None:
+    """Issue 12: section 6 names each team's recommendation of the week (fct_recommendations), with whether
+    its success is provable (minimum detectable change against the expected change)."""
+    markdown = report.files["md"].read_text()
+    section = markdown.split("## 6. Recommendation of the week", 1)[1].split("\n## ", 1)[0]
+    picks = org.query(
+        "select recommendations.*, teams.team_name from marts.fct_recommendations as recommendations "
+        "join marts.dim_teams as teams on recommendations.team_id = teams.team_id "
+        "where recommendations.is_recommendation_of_the_week order by recommendations.team_id"
+    )
+    assert picks, "no team has a recommendation of the week"
+    for pick in picks:
+        line = next(line for line in section.splitlines() if line.startswith(f"- **{pick['team_name']}**: "))
+        assert pick["title"] in line and f"`{pick['metric_name']}`" in line
+        provable = "yes" if pick["is_success_provable"] else "no"
+        mde = f"{float(pick['minimum_detectable_change_pct']) * 100:,.0f}%"
+        expected = f"{abs(float(pick['expected_change_pct'])) * 100:,.0f}%"
+        assert f"success provable: {provable} (MDE {mde} vs expected {expected})" in line, line
+    # approved interventions, when there are, list their minimum detectable change beside the verdict
+    if "No intervention has been approved yet" not in section:
+        assert "| Min. detectable | Verdict |" in section
+
+
 def test_html_is_self_contained(report) -> None:
     html = report.files["html"].read_text()
     images = re.findall(r'<img [^>]*src="([^"]+)"', html)

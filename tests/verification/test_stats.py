@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
 
-from insights.verification.stats import Interval, bootstrap_change, bootstrap_did, percentile, verdict
+from insights.verification.stats import (
+    GroupWindows,
+    Interval,
+    bootstrap_change,
+    bootstrap_did,
+    did_test,
+    expected_shift,
+    minimum_detectable_shift,
+    percentile,
+    relative_change,
+    shift_test,
+    t_value,
+    variance_components,
+    verdict,
+    week_stats,
+    week_variance,
+    weeks_needed,
+    window_variance,
+)
 
 
 def items(values: list[float]) -> list[list[float]]:
@@ -63,8 +82,16 @@ def test_verdicts() -> None:
     assert verdict(Interval(-1, -3, 2), Interval(-1, -3, 2), higher_is_better=False, **kwargs).verdict == (
         "no detectable change"
     )
+    # issue 12: a baseline too small to compare with is "too little data" (waiting does not help); a current
+    # window still too small is "not enough data to tell yet"
+    thin_baseline = {**kwargs, "n_before": 5}
+    assert verdict(down, Interval(-6, -9, -3), higher_is_better=False, **thin_baseline).verdict == (
+        "too little data"
+    )
     few = {**kwargs, "n_after": 5}
-    assert verdict(down, Interval(-6, -9, -3), higher_is_better=False, **few).verdict == "too little data"
+    assert verdict(down, Interval(-6, -9, -3), higher_is_better=False, **few).verdict == (
+        "not enough data to tell yet"
+    )
     no_control = {**kwargs, "has_control": False}
     judged = verdict(down, Interval(None, None, None), higher_is_better=False, **no_control)
     assert judged.verdict == "improved" and "no DiD" in judged.basis
@@ -166,3 +193,125 @@ def test_build_vars_merge_project_defaults_settings_and_cli(tmp_path) -> None:
     )
     assert cli_vars(merged) == {"as_of": "2026-01-10T00:00:00+00:00", "roi_baseline_weeks": 5}
     assert merged[0] == "build" and merged.count("--vars") == 1
+
+
+# ----------------------------------------------------------------------------------------------------
+# The weekly random-effects test and its power (issue 12); expectations computed by hand in the comments.
+
+BEFORE = [week_stats([2, 4]), week_stats([6, 8])]  # (2, 6, 20) and (2, 14, 100)
+AFTER = [week_stats([1, 3]), week_stats([5, 7])]  # the same weeks, one lower
+
+
+def test_variance_components_of_a_window() -> None:
+    # weeks {2, 4} and {6, 8}: within SS (20 - 6^2 / 2) + (100 - 14^2 / 2) = 2 + 2 = 4 over 4 - 2 units:
+    # s2 = 2; week means 3 and 7 around 5: between SS 2 * 2^2 + 2 * 2^2 = 16 over 1 df,
+    # n0 = (4 - 8 / 4) / 1 = 2: tau2 = (16 - 2) / 2 = 7
+    assert BEFORE == [(2, 6.0, 20.0), (2, 14.0, 100.0)]
+    assert variance_components([BEFORE]) == (pytest.approx(2.0), pytest.approx(7.0))
+    # Var(pooled mean) = (2^2 * 7 + 2 * 2) * 2 / 4^2 = 4: the variance of the mean of two week means 3 and 7
+    # (sample variance 8, over 2 weeks)
+    assert window_variance(BEFORE, 2.0, 7.0) == pytest.approx(4.0)
+    # no week-to-week excess: the ordinary variance of a mean, s2 / N = 2 / 4
+    assert window_variance(BEFORE, 2.0, 0.0) == pytest.approx(0.5)
+    # each window is centred on its own mean: a shift between windows is not week-to-week noise
+    assert variance_components([BEFORE, AFTER]) == (pytest.approx(2.0), pytest.approx(7.0))
+
+
+def test_t_quantile_by_cornish_fisher() -> None:
+    # z = 1.959964: z + (z^3 + z) / (4 df) + (5 z^5 + 16 z^3 + 3 z) / (96 df^2); with df = 2:
+    # 1.959964 + 9.489085 / 8 + 270.95987 / 384 = 1.959964 + 1.186136 + 0.705625 = 3.851724
+    assert t_value(0.975, 2) == pytest.approx(3.851724, rel=1e-6)
+    assert t_value(0.975, 10) == pytest.approx(2.225416, rel=1e-6)  # exact 2.228
+    assert t_value(0.975, 1e9) == pytest.approx(1.959964, rel=1e-6)
+
+
+def test_shift_and_did_on_the_test_scale() -> None:
+    # treated 5 -> 4: -1; s2 = 2, tau2 = 7 (both windows): variance 4 + 4, SE = sqrt(8) = 2.828427; 4 weeks
+    # with data: df = 2, half-width 3.851724 * 2.828427 = 10.894321
+    treated = GroupWindows(BEFORE, AFTER)
+    shift = shift_test(treated)
+    assert (shift.estimate, shift.df) == (pytest.approx(-1.0), 2)
+    assert shift.se == pytest.approx(8**0.5)
+    assert shift.interval.low == pytest.approx(-1 - 10.894321, rel=1e-6)
+    assert shift.interval.high == pytest.approx(-1 + 10.894321, rel=1e-5)
+    # controls 10 -> 10 in weeks of 100 identical values: change 0, variance 0; DiD = -1 with the treated SE
+    flat = [week_stats([10.0] * 100)] * 2
+    did = did_test(treated, GroupWindows(flat, flat))
+    assert did.estimate == pytest.approx(-1.0) and did.se == pytest.approx(8**0.5)
+
+
+def test_expected_change_and_relative_change_on_the_log_scale() -> None:
+    # a typical pickup of 8 hours (mean log(1 + h) = log 9) halving to 4: log(5) - log(9) = -0.587787, not
+    # log(0.5) = -0.693147 (log(1 + h) compresses short waits)
+    nine = math.log(9)
+    assert expected_shift(nine, -0.5, "log1p") == pytest.approx(math.log(5) - math.log(9))
+    assert relative_change(nine, math.log(5) - math.log(9), "log1p") == pytest.approx(-0.5)
+    # a 0/1 rate of 0.3 expected to fall 60%: -0.18
+    assert expected_shift(0.3, -0.6, "identity") == pytest.approx(-0.18)
+    assert relative_change(0.3, -0.18, "identity") == pytest.approx(-0.6)
+    assert relative_change(0.05, -0.2, "identity") == -1.0  # no metric falls below zero
+    assert relative_change(0.0, 0.1, "identity") is None
+
+
+def test_minimum_detectable_change() -> None:
+    # (z_0.975 + z_0.8) * SE = (1.959964 + 0.841621) * 0.1 = 0.280159 with many weeks
+    assert minimum_detectable_shift(0.1, 1e9) == pytest.approx(0.280159, rel=1e-5)
+    # with 10 df: (2.225416 + 0.879042) * 0.1 = 0.310446
+    assert minimum_detectable_shift(0.1, 10) == pytest.approx(0.310446, rel=1e-5)
+    # a week adds tau2 + s2 / units per week = 0.5 + 2 / 4 = 1.0; with half a unit a week (a sprint every
+    # other week) each unit is a week of its own: (0.5 + 2) / 0.5 = 5
+    assert week_variance(2.0, 0.5, 4.0) == pytest.approx(1.0)
+    assert week_variance(2.0, 0.5, 0.5) == pytest.approx(5.0)
+
+
+def test_weeks_needed_to_reach_the_expected_change() -> None:
+    """Baseline variance 0.01 (6 weeks), each current week adds 0.08, expected shift -0.5 (squared 0.25): the
+    first k with (t_0.975 + t_0.8)^2 (0.01 + 0.08 / k) <= 0.25, df = 6 + k - 2:
+    k=4 (df 8): (2.300599 + 0.888858)^2 * (0.01 + 0.02) = 10.1726 * 0.03 = 0.3052 > 0.25;
+    k=5 (df 9): (2.258395 + 0.883382)^2 * (0.01 + 0.016) = 9.8708 * 0.026 = 0.2566 > 0.25;
+    k=6 (df 10): (2.225416 + 0.879042)^2 * (0.01 + 0.013333) = 9.6377 * 0.023333 = 0.2249 <= 0.25."""
+    assert weeks_needed(0.01, 0.08, -0.5, 6) == 6
+    # a baseline variance of 0.04 alone needs (z + z)^2 * 0.04 = 7.849 * 0.04 = 0.314 > 0.25: never
+    assert weeks_needed(0.04, 0.08, -0.5, 6) is None
+
+
+def test_powered_and_unpowered_no_change_differ() -> None:
+    """An interval including zero means "no detectable change" only when the data could have shown the
+    expected change; otherwise it is "not enough data to tell yet"."""
+    around_zero = Interval(-0.1, -0.4, 0.2)
+    kwargs = {"higher_is_better": False, "n_before": 60, "n_after": 60, "min_sample": 8, "has_control": True}
+    powered = verdict(around_zero, around_zero, powered=True, **kwargs)
+    assert powered.verdict == "no detectable change"
+    unpowered = verdict(
+        around_zero, around_zero, powered=False, power_note="expected decidable on X", **kwargs
+    )
+    assert unpowered.verdict == "not enough data to tell yet" and "expected decidable on X" in unpowered.basis
+    # a detected change is detected, powered or not
+    assert verdict(Interval(-1, -2, -0.5), Interval(-1, -2, -0.5), powered=False, **kwargs).verdict == (
+        "improved"
+    )
+    # a guard has no expected change (powered None): an interval including zero is "no detectable change"
+    assert verdict(around_zero, around_zero, powered=None, **kwargs).verdict == "no detectable change"
+
+
+def _normal_weeks(seed: int, mean: float, weeks: int, size: int = 8) -> list[tuple[int, float, float]]:
+    rng = random.Random(seed)
+    return [week_stats([rng.gauss(mean, 1.0) for _ in range(size)]) for _ in range(weeks)]
+
+
+def test_placebo_stays_no_detectable_change_and_a_halving_is_found() -> None:
+    """Ten weeks of eight items a side, no effect: the random-effects interval includes zero for the treated
+    team and the DiD; the same data shifted by -1 (an effect of 1 sd, the item sd) is found."""
+    before, after = _normal_weeks(40, 10.0, 10), _normal_weeks(41, 10.0, 10)
+    controls = GroupWindows(_normal_weeks(42, 10.0, 10, 80), _normal_weeks(43, 10.0, 10, 80))
+    treated = GroupWindows(before, after)
+    kwargs = {"higher_is_better": False, "n_before": 80, "n_after": 80, "min_sample": 8, "has_control": True}
+    judged = verdict(
+        shift_test(treated).interval, did_test(treated, controls).interval, powered=True, **kwargs
+    )
+    assert judged.verdict == "no detectable change"
+    lower = [(n, total - n, squares - 2 * total + n) for n, total, squares in after]  # every value minus 1
+    shifted = GroupWindows(before, lower)
+    assert shift_test(shifted).estimate == pytest.approx(shift_test(treated).estimate - 1)
+    judged = verdict(shift_test(shifted).interval, did_test(shifted, controls).interval, **kwargs)
+    assert judged.verdict == "improved"

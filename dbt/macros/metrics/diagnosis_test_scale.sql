@@ -5,8 +5,14 @@
     diagnosis_test_mean: sum_per_week rules -> log of the weekly total per team, with half an average item as
     continuity correction; other rules -> the mean of the units' test values (log(1 + value) for median rules,
     the value for mean rules).
-    diagnosis_test_se2: its squared standard error -> compound Poisson (sum of squares / total^2, the delta
-    method for a log total) or the sample variance of the units / units. -#}
+    diagnosis_test_se2: its squared standard error -> for a log total, compound Poisson by the delta method:
+    (1 + CV^2) / events, where events are the units with a value above zero (units of value 0, e.g. blocked
+    windows escalated in time, carry no mass: a stretch of six of them says little about the team's level)
+    and CV^2 is the squared coefficient of variation of one event's value (`size_cv2`) over the whole
+    organisation's observations of the metric, because a stretch's own sum of squares is dominated by its
+    largest item (one long blocked window would make the stretch look unknowable); half an event is added as
+    continuity correction (an empty stretch is a small, uncertain rate). Otherwise the sample variance of the
+    units / units. -#}
 {% macro diagnosis_test_mean(aggregation, value_sum, scaled_sum, units, weeks, half_item, teams='1') -%}
     case
         when {{ aggregation }} = 'sum_per_week'
@@ -15,10 +21,10 @@
     end
 {%- endmacro %}
 
-{% macro diagnosis_test_se2(aggregation, value_sum, value_square_sum, scaled_sum, scaled_square_sum, units, half_item) -%}
+{% macro diagnosis_test_se2(aggregation, scaled_sum, scaled_square_sum, units, events, size_cv2) -%}
     case
         when {{ aggregation }} = 'sum_per_week'
-            then ({{ value_square_sum }} + {{ half_item }} ^ 2 * 2) / ({{ value_sum }} + {{ half_item }}) ^ 2
+            then (1 + {{ size_cv2 }}) / ({{ events }} + 0.5)
         when {{ units }} > 1
             then
                 ({{ scaled_square_sum }} - ({{ scaled_sum }}) ^ 2 / ({{ units }}))

@@ -3,6 +3,8 @@
     else other), its team, and when it reached its environment. `is_successful_production` is the one
     definition of a deployment that reached production; `pipeline_or_deployment_id` is what deployment frequency
     counts once (a pipeline that deploys two regions is one deployment). -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by seven models (dim_dates, deployments, incidents, DORA...); computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 with
 
 deployments as (

@@ -13,6 +13,8 @@
     Every rule only considers deployments finished at or before the incident was opened: a reference to a later
     deployment or MR (the fix, the rollback) is not the cause, and the next rule is tried.
     The text searched is int_incidents_unioned.incident_text. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by fct_incidents and the DORA report; computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 {%- set window_hours = var('incident_attribution_window_hours') -%}
 {%- set team_fallback = var('incident_attribution_team_fallback') -%}
 {#- The precedence, first wins: each rule's candidate CTE and the attribution_method it gives. -#}
@@ -88,7 +90,10 @@ sha_refs as (
     cross join lateral regexp_matches(incidents.incident_text, '(?<![0-9a-z])([0-9a-f]{7,40})(?![0-9a-z])', 'g') as sha_match (parts)
     inner join production
         on
-            lower(production.commit_sha) like sha_match.parts[1] || '%'
+            -- implied by the prefix match below (every match has at least 7 characters); an equality the
+            -- planner can hash, instead of testing every deployment against every hex token
+            left(lower(production.commit_sha), 7) = left(sha_match.parts[1], 7)
+            and lower(production.commit_sha) like sha_match.parts[1] || '%'
             and incidents.created_at >= production.deployed_at
 
 ),

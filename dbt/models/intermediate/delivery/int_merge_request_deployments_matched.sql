@@ -3,6 +3,8 @@
     `inferred_merge_time`: the first successful production deployment of the MR's project that started at or
     after the merge, among deployments for which no relation was loaded (a deployment whose relation is known
     and does not list the MR did not ship it). -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by five models; computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 with
 
 deployments as (

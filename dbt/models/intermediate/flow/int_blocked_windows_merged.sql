@@ -3,6 +3,8 @@
     the merged window is made of: status, flag or both. Clipping to the issue's active life is done
     downstream (fct_blocked_intervals, fct_issue_lifecycle). A window that starts before the loaded history
     begins (int_jira_history_start_derived) has an assumed start: `is_truncated_by_history_start`. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by three facts and the escalation check; as_of- and history-start-dependent; computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 with
 
 intervals as (

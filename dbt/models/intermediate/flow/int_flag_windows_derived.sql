@@ -4,6 +4,8 @@
     one clears it. The issue's current flag field closes the gap when history is missing: a flagged
     issue whose last known state is unflagged (or that has no Flagged history) is flagged from its last
     flag change (or `created`) to as_of. Flag windows of one issue never overlap. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by the blocked windows and the lifecycle; as_of-dependent (open flags end at as_of); computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 with
 
 issues as (

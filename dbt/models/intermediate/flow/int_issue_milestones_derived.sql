@@ -10,6 +10,8 @@
     (done/cancelled intervals) that contains a done: Done -> Won't Do and Resolved -> Closed are not rework;
     active life = started_at (else life_started_at) to done_at (else the start of a current cancelled
     interval, else as_of). -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by the lifecycle, blocked-interval and sprint facts and their tests; as_of-dependent (active_to); computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 with
 
 issues as (

@@ -2,6 +2,8 @@
     changelog change in the warehouse. Before it, every status, flag and sprint state of an issue is an
     assumption (the from-state of its first loaded change, held since `created`), so sprints, blocked windows
     and WIP days that start before it are marked `is_truncated_by_history_start` and never used as evidence. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): one row read by every history-aware model (a view re-scanned all change items per reader); computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 {%- set configured_start = var('jira_history_start') -%}
 {%- set has_configured_start = configured_start is not none
     and (configured_start | string | trim) not in ('', 'None', 'null') -%}

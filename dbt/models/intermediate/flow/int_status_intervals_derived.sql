@@ -4,11 +4,67 @@
     to-status and ends at change k+1; the last one is open (`is_current`, ends at as_of).
     Order is by (changed_at, history id, item position), never load order; the same transition
     delivered twice (same time, from and to) counts once. -#}
+{#- Incremental (delete+insert on issue_id), the table every interval consumer reads: a build re-sequences only
+    the issues whose raw issue document or any raw change history was ingested at or after the newest
+    `source_ingested_at` already here (late and out-of-order histories re-sequence the whole issue). The open
+    intervals' end is the only as_of-dependent value: the first post-hook moves every current interval's end
+    to this build's as_of (no rows when as_of did not move); the second drops the issues that left raw.
+    A change to the status seed or var needs --full-refresh (docs/operations.md, "Incremental builds"). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='issue_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['issue_id', 'interval_seq'], 'unique': True},
+            {'columns': ['team_id']},
+            {'columns': ['source_ingested_at']}
+        ],
+        post_hook=[
+            "update {{ this }} set ended_at = greatest(started_at, {{ as_of_ts() }}),"
+            " hours = round(cast({{ hours_between('started_at', 'greatest(started_at, ' ~ as_of_ts() ~ ')') }}"
+            " as numeric), 4)"
+            " where is_current and ended_at is distinct from greatest(started_at, {{ as_of_ts() }})",
+            "delete from {{ this }} as built where not exists"
+            " (select 1 from {{ ref('stg_jira__issues') }} as stg where stg.issue_id = built.issue_id)"
+        ]
+    )
+}}
+-- depends_on: {{ source('jira', 'jira_issues') }}
+-- depends_on: {{ source('jira', 'jira_changelogs') }}
+
 with
+
+{% if is_incremental() %}
+    last_built as (
+
+        select coalesce(max(source_ingested_at), cast('-infinity' as timestamptz)) as source_ingested_at
+        from {{ this }}
+
+    ),
+
+    changed_issues as (
+
+        select raw_issues.source_id as issue_id
+        from {{ source('jira', 'jira_issues') }} as raw_issues
+        where raw_issues.ingested_at >= (select last_built.source_ingested_at from last_built)
+
+        union
+
+        select coalesce(raw_histories.parent_id, raw_histories.payload ->> 'issueId') as issue_id
+        from {{ source('jira', 'jira_changelogs') }} as raw_histories
+        where raw_histories.ingested_at >= (select last_built.source_ingested_at from last_built)
+
+    ),
+{% endif %}
 
 issues as (
 
     select * from {{ ref('stg_jira__issues') }}
+    {% if is_incremental() %}
+        where issue_id in (select changed_issues.issue_id from changed_issues)
+    {% endif %}
 
 ),
 

@@ -16,6 +16,9 @@
     var `diagnosis_z` (t-corrected for the sample sizes) and the comparison needs its ratio floor and
     var `diagnosis_min_hours_lost_per_week`. A window that starts before the metric's first observed week
     never fires. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by fct_diagnoses, the evidence and the recommendations; its reference search and medians
+    are the heaviest computation of the insights layer, so it is computed once per build, not once per reader. -#}
+{{ config(materialized='table') }}
 {%- set window_weeks = var('diagnosis_window_weeks') | int -%}
 {%- set reference_weeks = var('diagnosis_reference_weeks') | int -%}
 {%- set reference_min_weeks = var('diagnosis_reference_min_weeks') | int -%}
@@ -54,6 +57,59 @@ weeks as (
 
 ),
 
+org_activity as (
+
+    -- the whole organisation's observations per week (every metric): a holiday or an org-wide outage empties
+    -- a week for everybody at once
+    select
+        week_start_date,
+        sum(observation_count) as observation_count
+    from weekly
+    group by week_start_date
+
+),
+
+usual_activity as (
+
+    select percentile_cont(0.5) within group (order by observation_count) as median_observation_count
+    from org_activity
+
+),
+
+quiet_weeks as (
+
+    -- weeks in which the organisation observed less than half its usual (median) activity; only weeks wholly
+    -- inside the data (the first week of the loaded history and the week of the as_of date are partial, not
+    -- quiet)
+    select org_activity.week_start_date
+    from org_activity
+    cross join usual_activity
+    where
+        org_activity.observation_count < 0.5 * usual_activity.median_observation_count
+        and org_activity.week_start_date > (select min(first_week.week_start_date) from org_activity as first_week)
+        and org_activity.week_start_date + 7 <= cast({{ as_of_ts() }} at time zone 'UTC' as date)
+
+),
+
+calendar_clean_weeks as (
+
+    -- windows (by their last week) that neither contain a quiet week nor end just before one or start just
+    -- after one: durations around an org-wide break (an MR ready before the holidays and reviewed after them)
+    -- are the calendar's, not the team's, and working hours here know weekends but not the organisation's
+    -- holidays
+    select
+        weeks.week_start_date,
+        not exists (
+            select 1
+            from quiet_weeks
+            where
+                quiet_weeks.week_start_date
+                between weeks.week_start_date - {{ window_weeks * 7 }} and weeks.week_start_date + 7
+        ) as is_calendar_clean
+    from weeks
+
+),
+
 metric_starts as (
 
     select
@@ -61,7 +117,15 @@ metric_starts as (
         min(week_start_date) as first_week_start_date,
         -- half an average item: the continuity correction of log totals (an empty stretch of a sparse metric
         -- counts as half an event, so its log is finite and uncertain, whatever the metric's unit)
-        greatest(0.5 * sum(value_sum) / nullif(sum(observation_count), 0), 0.001) as half_item_value
+        greatest(0.5 * sum(value_sum) / nullif(sum(observation_count), 0), 0.001) as half_item_value,
+        -- squared coefficient of variation of one unit's value over the whole organisation: the size part of
+        -- a compound Poisson total's variance (diagnosis_test_se2)
+        coalesce(
+            greatest(
+                sum(unit_value_square_sum) * sum(positive_unit_count) / nullif(sum(unit_value_sum) ^ 2, 0) - 1, 0
+            ),
+            0
+        ) as size_cv2
     from weekly
     group by metric_name
 
@@ -75,6 +139,7 @@ rule_weeks as (
         weekly.week_start_date,
         weekly.observation_count,
         weekly.unit_count,
+        weekly.positive_unit_count,
         weekly.value_sum,
         weekly.unit_value_square_sum as value_square_sum,
         case when rules.window_aggregation = 'median' then weekly.unit_log_value_sum else weekly.unit_value_sum end
@@ -106,6 +171,7 @@ windows as (
         weeks.week_start_date - {{ (window_weeks - 1) * 7 }} as window_start_date,
         coalesce(sum(rule_weeks.observation_count), 0) as n,
         coalesce(sum(rule_weeks.unit_count), 0) as u,
+        coalesce(sum(rule_weeks.positive_unit_count), 0) as p,
         coalesce(sum(rule_weeks.value_sum), 0) as value_sum,
         coalesce(sum(rule_weeks.value_square_sum), 0) as value_square_sum,
         coalesce(sum(rule_weeks.scaled_sum), 0) as scaled_sum,
@@ -130,6 +196,7 @@ org_windows as (
         count(*) filter (where n > 0) as team_count,
         sum(n) as n,
         sum(u) as u,
+        sum(p) as p,
         sum(value_sum) as value_sum,
         sum(value_square_sum) as value_square_sum,
         sum(scaled_sum) as scaled_sum,
@@ -166,6 +233,7 @@ blocks as (
         (block_ends.block_end_date - block_ends.block_start_date) / 7 + 1 as block_weeks,
         coalesce(sum(rule_weeks.observation_count), 0) as n,
         coalesce(sum(rule_weeks.unit_count), 0) as u,
+        coalesce(sum(rule_weeks.positive_unit_count), 0) as p,
         coalesce(sum(rule_weeks.value_sum), 0) as value_sum,
         coalesce(sum(rule_weeks.value_square_sum), 0) as value_square_sum,
         coalesce(sum(rule_weeks.scaled_sum), 0) as scaled_sum,
@@ -190,6 +258,7 @@ org_blocks as (
         count(*) filter (where n > 0) as team_count,
         sum(n) as n,
         sum(u) as u,
+        sum(p) as p,
         sum(value_sum) as value_sum,
         sum(value_square_sum) as value_square_sum,
         sum(scaled_sum) as scaled_sum,
@@ -211,6 +280,7 @@ references_ranked as (
         blocks.block_weeks as reference_weeks,
         blocks.n as reference_n,
         blocks.u as reference_u,
+        blocks.p as reference_p,
         blocks.value_sum as reference_value_sum,
         blocks.value_square_sum as reference_value_square_sum,
         blocks.scaled_sum as reference_scaled_sum,
@@ -237,8 +307,12 @@ references_ranked as (
             'metric_starts.half_item_value'
         ) }}
         + {{ z }} * sqrt({{ diagnosis_test_se2(
-            'rules.window_aggregation', 'blocks.value_sum', 'blocks.value_square_sum', 'blocks.scaled_sum',
-            'blocks.scaled_square_sum', 'blocks.u', 'metric_starts.half_item_value'
+            'rules.window_aggregation',
+            'blocks.scaled_sum',
+            'blocks.scaled_square_sum',
+            'blocks.u',
+            'blocks.p',
+            'metric_starts.size_cv2'
         ) }}) asc,
         blocks.block_end_date desc
 
@@ -326,6 +400,7 @@ assembled as (
         rules.excess_unit,
         rules.description as rule_description,
         metric_starts.first_week_start_date,
+        calendar_clean_weeks.is_calendar_clean,
         windows.n,
         windows.u,
         references_ranked.reference_u,
@@ -364,12 +439,11 @@ assembled as (
         ) }} as window_mean,
         {{ diagnosis_test_se2(
             'rules.window_aggregation',
-            'windows.value_sum',
-            'windows.value_square_sum',
             'windows.scaled_sum',
             'windows.scaled_square_sum',
             'windows.u',
-            'metric_starts.half_item_value'
+            'windows.p',
+            'metric_starts.size_cv2'
         ) }} as window_se2,
         {{ diagnosis_test_mean(
             'rules.window_aggregation',
@@ -381,12 +455,11 @@ assembled as (
         ) }} as reference_mean,
         {{ diagnosis_test_se2(
             'rules.window_aggregation',
-            'references_ranked.reference_value_sum',
-            'references_ranked.reference_value_square_sum',
             'references_ranked.reference_scaled_sum',
             'references_ranked.reference_scaled_square_sum',
             'references_ranked.reference_u',
-            'metric_starts.half_item_value'
+            'references_ranked.reference_p',
+            'metric_starts.size_cv2'
         ) }} as reference_se2,
         -- the other teams over the window and over the reference's weeks
         {{ diagnosis_test_mean(
@@ -400,12 +473,11 @@ assembled as (
         ) }} as other_mean,
         {{ diagnosis_test_se2(
             'rules.window_aggregation',
-            'org_windows.value_sum - windows.value_sum',
-            'org_windows.value_square_sum - windows.value_square_sum',
             'org_windows.scaled_sum - windows.scaled_sum',
             'org_windows.scaled_square_sum - windows.scaled_square_sum',
             'org_windows.u - windows.u',
-            'metric_starts.half_item_value'
+            'org_windows.p - windows.p',
+            'metric_starts.size_cv2'
         ) }} as other_se2,
         {{ diagnosis_test_mean(
             'rules.window_aggregation',
@@ -418,12 +490,11 @@ assembled as (
         ) }} as other_reference_mean,
         {{ diagnosis_test_se2(
             'rules.window_aggregation',
-            'org_blocks.value_sum - blocks.value_sum',
-            'org_blocks.value_square_sum - blocks.value_square_sum',
             'org_blocks.scaled_sum - blocks.scaled_sum',
             'org_blocks.scaled_square_sum - blocks.scaled_square_sum',
             'org_blocks.u - blocks.u',
-            'metric_starts.half_item_value'
+            'org_blocks.p - blocks.p',
+            'metric_starts.size_cv2'
         ) }} as other_reference_se2,
         case
             when rules.window_aggregation = 'median' then ln(1 + greatest(rules.always_bad_value, 0))
@@ -460,7 +531,73 @@ assembled as (
             and windows.week_start_date = reference_medians.week_start_date
     left join org_medians
         on windows.rule_id = org_medians.rule_id and windows.week_start_date = org_medians.week_start_date
+    inner join calendar_clean_weeks on windows.week_start_date = calendar_clean_weeks.week_start_date
     where windows.n > 0
+
+),
+
+candidate_counted as (
+
+    -- m: roughly independent candidate stretches for the reference, the lookback's weeks before the window
+    -- over the reference length (1 to 6)
+    select
+        *,
+        least(
+            greatest(
+                ceil(
+                    (window_start_date - greatest(first_week_start_date, window_start_date - {{ lookback_weeks * 7 }}))
+                    / 7.0 / {{ reference_weeks }}
+                ),
+                1
+            ),
+            6
+        ) as candidate_count
+    from assembled
+
+),
+
+selection_corrected as (
+
+    -- the reference is the best of the admissible stretches in the lookback, so some of its advantage is luck
+    -- (the winner's curse): the best of m stretches is expected to be the expected maximum of m standard
+    -- normals times its standard error better than the team's real level; the change test takes the
+    -- reference that much worse
+    select
+        *,
+        reference_mean
+        + sign
+        * (case candidate_count
+            when 1 then 0
+            when 2 then 0.564
+            when 3 then 0.846
+            when 4 then 1.029
+            when 5 then 1.163
+            else 1.267
+        end)
+        * sqrt(reference_se2) as reference_test_mean
+    from candidate_counted
+
+),
+
+drifted as (
+
+    -- how much worse the other teams got over the same weeks, when that is more than one standard error of
+    -- their change: the organisation-wide drift a team's change is net of (an org-wide slowdown, a holiday, a
+    -- CI outage), while ordinary noise in the other teams' weeks neither masks a team's own change nor adds
+    -- its variance to the test
+    select
+        *,
+        case
+            when coalesce(sign * (other_mean - other_reference_mean) > sqrt(other_se2 + other_reference_se2), false)
+                then sign * (other_mean - other_reference_mean)
+            else 0
+        end as drift,
+        case
+            when coalesce(sign * (other_mean - other_reference_mean) > sqrt(other_se2 + other_reference_se2), false)
+                then other_se2 + other_reference_se2
+            else 0
+        end as drift_se2
+    from selection_corrected
 
 ),
 
@@ -474,11 +611,8 @@ tested as (
         case
             when reference_mean is not null
                 then
-                    (
-                        sign * (window_mean - reference_mean)
-                        - greatest(0, coalesce(sign * (other_mean - other_reference_mean), 0))
-                    )
-                    / nullif(sqrt(window_se2 + reference_se2 + coalesce(other_se2 + other_reference_se2, 0)), 0)
+                    (sign * (window_mean - reference_test_mean) - drift)
+                    / nullif(sqrt(window_se2 + reference_se2 + drift_se2), 0)
         end as change_z,
         case
             when window_aggregation = 'sum_per_week' or reference_n is null then 1000
@@ -503,7 +637,7 @@ tested as (
         sign * (window_mean - always_bad_scaled) / nullif(sqrt(window_se2), 0) as level_z,
         case when window_aggregation = 'sum_per_week' then 1000 else greatest(u - 1, 1) end as level_df,
         case when excess_basis = 'aggregate' then 1 else n / {{ window_weeks }}.0 end as units_per_week
-    from assembled
+    from drifted
 
 ),
 
@@ -535,6 +669,7 @@ judged as (
     select
         *,
         is_testable
+        and is_calendar_clean
         and reference_n is not null
         and change_z >= {{ t_critical(z, 'change_df') }}
         and change_ratio >= min_change_ratio
@@ -579,7 +714,7 @@ decided as (
             when is_always_bad then level_z
         end as fired_z,
         case
-            when is_change then sqrt(window_se2 + reference_se2 + coalesce(other_se2 + other_reference_se2, 0))
+            when is_change then sqrt(window_se2 + reference_se2 + drift_se2)
             when is_outlier then sqrt(window_se2 + other_se2)
             when is_always_bad then sqrt(window_se2)
         end as fired_se,
@@ -618,6 +753,7 @@ final as (
         min_change_ratio,
         min_ratio_to_baseline,
         is_window_complete,
+        is_calendar_clean,
         {{ metric_round('change_z') }} as change_z,
         {{ metric_round('change_ratio') }} as change_ratio,
         {{ metric_round('outlier_z') }} as outlier_z,

@@ -2,8 +2,11 @@
     tests add up over any run of weeks (its window, a reference stretch, the rest of the organisation).
     Observations that share a cause (fct_metric_observations.cluster_id: the MRs one deployment shipped) are one
     test unit whose value is their mean, so a batch of MRs that waited together is not counted as many
-    independent waits. Statistics: items and units; sum and sum of squares of the values (items) and of the
+    independent waits. Statistics: items, units and units with a value above zero (the events of a total);
+    sum and sum of squares of the values (items) and of the
     units' test values, log(1 + value) for the median rules' skewed durations and the value otherwise. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by every comparison of the diagnosis and by the recommendation of the week; computed once. -#}
+{{ config(materialized='table') }}
 with
 
 observations as (
@@ -37,6 +40,7 @@ final as (
         week_start_date,
         sum(item_count) as observation_count,
         count(*) as unit_count,
+        count(*) filter (where unit_value > 0) as positive_unit_count,
         sum(item_value_sum) as value_sum,
         sum(unit_value) as unit_value_sum,
         sum(unit_value * unit_value) as unit_value_square_sum,

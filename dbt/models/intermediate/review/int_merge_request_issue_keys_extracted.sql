@@ -1,6 +1,8 @@
 {#- Every Jira issue key found in a merge request's title, source branch, description or commit messages:
     one row per (merge request, key, where it was found). Keys are matched case-insensitively and upper-cased;
     keys whose project is not a loaded Jira project are dropped (`fix-2`, `sha-256`, ...). -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): regular expressions over every merge request text and commit, read by the links and the merge request facts; computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 with
 
 merge_requests as (

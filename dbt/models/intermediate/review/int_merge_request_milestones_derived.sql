@@ -5,6 +5,8 @@
     every review column here -- first review, first reviewer, reviewers, approvals -- only sees the MR's life up
     to its merge); merged without review = merged with no review activity before the merge; the pickup ends at
     the first review (null when merged without review: review pickup is measured on reviewed MRs only). -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by fct_merge_requests and the review metrics; computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 with
 
 merge_requests as (

@@ -2,6 +2,8 @@
     they are (approval, draft/ready transition, review comment, ...) and whether they came after the merge.
     Review activity = a non-system note or an approval by someone who is neither the MR author nor a bot, made
     at or before the merge (a note after the merge is not review: `is_after_merge`). -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by the milestones and the review rounds; computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 with
 
 notes as (

@@ -1,6 +1,8 @@
 {#- Review rounds per merge request. A round starts with a review activity (see
     int_merge_request_notes_classified) that comes after a commit, or is the first review activity; further
     review activity with no commit in between belongs to the same round. MRs with no review activity have 0. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by fct_merge_requests; computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 with
 
 review_notes as (

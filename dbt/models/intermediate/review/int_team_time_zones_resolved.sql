@@ -2,6 +2,8 @@
     ({team_id: 'Europe/Berlin', ...}) when it names the team; else the Jira time zone (`assignee.timeZone`) that
     most of the team's assignees have; else var `working_hours_timezone`. Only zone names PostgreSQL knows
     (pg_timezone_names) are taken from Jira. `time_zone_source` says which rule gave the zone. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): one row per team, read for every working-hours metric; computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 {%- set team_timezones = var('team_timezones') or {} -%}
 {%- set default_time_zone = var('working_hours_timezone') -%}
 with

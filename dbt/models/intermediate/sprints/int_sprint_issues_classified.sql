@@ -4,6 +4,8 @@
     committed = in the sprint at its start; added = joined after the start, not committed;
     removed = in it at some point but no longer at the end; completed = in it at the end and in a done
     status category at the end; carried over = in it at the end, not done, and also in a later sprint. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by dim_sprints and fct_sprint_performance; as_of-dependent; computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 with
 
 sprints as (

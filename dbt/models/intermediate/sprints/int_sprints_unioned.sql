@@ -1,5 +1,7 @@
 {#- Every known sprint once: the agile sprint documents, plus sprints only seen inside issues' sprint
     field (their copy of name, state and dates is used). The sprint document wins when both exist. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by three sprint models; computed once instead of once per reader and per test. -#}
+{{ config(materialized='table') }}
 with
 
 sprints as (

@@ -1,5 +1,14 @@
 {#- Per team and UTC day of pipeline creation: pipelines, failure rate (failed / (succeeded + failed); cancelled
     and skipped excluded), flaky pipelines, retry waste and duration percentiles. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['team_id', 'date_day']}
+        ]
+    )
+}}
 with
 
 pipelines as (

@@ -1,10 +1,65 @@
 {#- One row per job attempt (retried attempts included) with its attempt number and the minutes it wasted when a
     later attempt replaced it. -#}
+{#- Incremental (delete+insert on job_id) by pipeline: a build recomputes every job attempt of the pipelines with a
+    job or pipeline document ingested at or after the model's watermark (app.dbt_model_watermarks), since a new
+    attempt renumbers its siblings, and of the pipelines whose project's team changed; jobs that left staging are
+    deleted. Nothing here depends on as_of (docs/operations.md, "Incremental builds"). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='job_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['job_id']},
+            {'columns': ['pipeline_id']},
+            {'columns': ['team_id', 'created_at']}
+        ],
+        post_hook=[
+            "delete from {{ this }} as built where not exists"
+            " (select 1 from {{ ref('stg_gitlab__jobs') }} as stg where stg.job_id = built.job_id)",
+            "{{ save_model_watermark([ref('stg_gitlab__jobs'), ref('stg_gitlab__pipelines')]) }}"
+        ]
+    )
+}}
+-- depends_on: {{ ref('stg_gitlab__jobs') }}
 with
+
+{% if is_incremental() %}
+    changed_pipelines as (
+
+        select coalesce(jobs.pipeline_id, '') as pipeline_key
+        from {{ ref('stg_gitlab__jobs') }} as jobs
+        left join {{ ref('stg_gitlab__pipelines') }} as pipelines on jobs.pipeline_id = pipelines.pipeline_id
+        where
+            jobs.ingested_at >= {{ model_watermark() }}
+            or pipelines.ingested_at >= {{ model_watermark() }}
+
+        union
+
+        -- a project's team is the only value read from projects (whose documents change with every activity)
+        select coalesce(built.pipeline_id, '') as pipeline_key
+        from {{ this }} as built
+        left join {{ ref('stg_gitlab__projects') }} as projects on built.project_id = projects.project_id
+        where built.team_id is distinct from projects.team_id
+
+        union
+
+        -- the pipeline a re-delivered job was in before
+        select coalesce(built.pipeline_id, '') as pipeline_key
+        from {{ this }} as built
+        inner join {{ ref('stg_gitlab__jobs') }} as jobs on built.job_id = jobs.job_id
+        where jobs.ingested_at >= {{ model_watermark() }}
+
+    ),
+{% endif %}
 
 attempts as (
 
     select * from {{ ref('int_job_attempts_ranked') }}
+    {% if is_incremental() %}
+        where coalesce(pipeline_id, '') in (select changed_pipelines.pipeline_key from changed_pipelines)
+    {% endif %}
 
 ),
 

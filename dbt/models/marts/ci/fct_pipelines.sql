@@ -1,11 +1,60 @@
 {#- One row per pipeline: status, timings, job attempts, retry waste (run time of every attempt a later attempt
     of the same job replaced, summed from seconds) and flakiness (succeeded, and at least one job failed, was
     retried and its final attempt succeeded). docs/metrics.md, "CI". -#}
+{#- Incremental (delete+insert on pipeline_id): a build recomputes the pipelines with a pipeline or job document
+    ingested at or after the model's watermark (app.dbt_model_watermarks) and those whose project's team changed;
+    pipelines that left staging are deleted. Nothing here depends on as_of (docs/operations.md, "Incremental
+    builds"). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='pipeline_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['pipeline_id']},
+            {'columns': ['team_id', 'created_at']}
+        ],
+        post_hook=[
+            "delete from {{ this }} as built where not exists"
+            " (select 1 from {{ ref('stg_gitlab__pipelines') }} as stg where stg.pipeline_id = built.pipeline_id)",
+            "{{ save_model_watermark([ref('stg_gitlab__jobs'), ref('stg_gitlab__pipelines')]) }}"
+        ]
+    )
+}}
+-- depends_on: {{ ref('stg_gitlab__jobs') }}
 with
+
+{% if is_incremental() %}
+    changed_pipelines as (
+
+        select pipelines.pipeline_id
+        from {{ ref('stg_gitlab__pipelines') }} as pipelines
+        where pipelines.ingested_at >= {{ model_watermark() }}
+
+        union
+
+        -- a project's team is the only value read from projects (whose documents change with every activity)
+        select built.pipeline_id
+        from {{ this }} as built
+        left join {{ ref('stg_gitlab__projects') }} as projects on built.project_id = projects.project_id
+        where built.team_id is distinct from projects.team_id
+
+        union
+
+        select jobs.pipeline_id
+        from {{ ref('stg_gitlab__jobs') }} as jobs
+        where jobs.ingested_at >= {{ model_watermark() }}
+
+    ),
+{% endif %}
 
 pipelines as (
 
     select * from {{ ref('stg_gitlab__pipelines') }}
+    {% if is_incremental() %}
+        where pipeline_id in (select changed_pipelines.pipeline_id from changed_pipelines)
+    {% endif %}
 
 ),
 
@@ -18,6 +67,9 @@ projects as (
 jobs as (
 
     select * from {{ ref('fct_jobs') }}
+    {% if is_incremental() %}
+        where pipeline_id in (select changed_pipelines.pipeline_id from changed_pipelines)
+    {% endif %}
 
 ),
 

@@ -1,6 +1,16 @@
 {#- One row per GitLab deployment: environment class, outcome, the merge requests it first brought to production,
     their lead time for changes (fct_merge_requests.lead_time_for_changes_hours), and the incidents attributed to
     it. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['deployment_id']},
+            {'columns': ['team_id', 'deployed_at']}
+        ]
+    )
+}}
 with
 
 deployments as (

@@ -12,6 +12,15 @@
       (gitlab_closed), like GitLab's own DORA time to restore.
     Resolved (kept as its own column, time_to_resolve_hours): Jira -- the issue's done time
     (fct_issue_lifecycle.done_at); GitLab -- closed_at while closed. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['team_id']}
+        ]
+    )
+}}
 {%- set restored_statuses = var('incident_restored_statuses') -%}
 with
 

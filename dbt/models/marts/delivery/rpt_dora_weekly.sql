@@ -7,6 +7,15 @@
     (first commit -> production: the band's basis) with GitLab's merge -> production (merge_to_deploy_hours)
     beside it, bot MRs excluded. Recovery ends when the service was restored (fct_incidents.restored_at).
     Definitions: docs/metrics.md, "Delivery and DORA". -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['team_id', 'week_start_date']}
+        ]
+    )
+}}
 with
 
 teams as (

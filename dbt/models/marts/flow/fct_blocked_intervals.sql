@@ -1,6 +1,16 @@
 {#- Merged blocked windows per issue (status category blocked and/or flagged), with the part inside the
     issue's active life (started_at or the life start, to done_at or as_of), which is what blocked_hours sums.
     A window that starts before the loaded history (is_truncated_by_history_start) has an assumed start. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['issue_id']},
+            {'columns': ['team_id', 'started_at']}
+        ]
+    )
+}}
 with
 
 blocked_windows as (

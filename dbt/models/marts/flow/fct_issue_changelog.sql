@@ -2,6 +2,15 @@
     Issue Investigator shows it beside the intervals derived from it), with the kind of change named once
     here: status, assignee, sprint (var jira_sprint_field), flag, resolution or other. Items after as_of are
     left out, like every fact built from them. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['issue_id', 'changed_at']}
+        ]
+    )
+}}
 with
 
 changelog_items as (

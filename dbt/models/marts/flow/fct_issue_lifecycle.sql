@@ -5,6 +5,17 @@
     windows and review waits (a linked human merge request ready for review and not yet reviewed: ready_at ->
     the first of first review, merge or close, from fct_merge_requests via fct_issue_merge_request_links).
     Flag windows and review waits are merged per issue first, so an hour that is both counts once. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['issue_id']},
+            {'columns': ['issue_key']},
+            {'columns': ['team_id', 'done_at']}
+        ]
+    )
+}}
 with
 
 issues as (

@@ -10,6 +10,10 @@
         incremental_strategy='delete+insert',
         unique_key='issue_id',
         on_schema_change='fail',
+        indexes=[
+            {'columns': ['issue_id', 'interval_seq']},
+            {'columns': ['team_id', 'started_at']}
+        ],
         post_hook=[
             "update {{ this }} set ended_at = greatest(started_at, {{ as_of_ts() }}),"
             " hours = round(cast({{ hours_between('started_at', 'greatest(started_at, ' ~ as_of_ts() ~ ')') }} as numeric), 4)"

@@ -2,6 +2,15 @@
     .is_done_work: currently done, incidents excluded, counted on done_at), how many of those were reworked, and
     cycle-time stats; incidents reaching done that day are counted apart (incidents_completed), never in
     issues_completed. Days without completions are present with 0. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['team_id', 'date_day']}
+        ]
+    )
+}}
 with
 
 lifecycle as (

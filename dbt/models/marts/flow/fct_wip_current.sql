@@ -6,6 +6,16 @@
     + 20 x blocked share of the item's active age (capped at 1)
     + 20 if currently flagged
     + 10 if nobody is assigned. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['team_id', 'risk_score']},
+            {'columns': ['risk_score']}
+        ]
+    )
+}}
 with
 
 lifecycle as (

@@ -4,6 +4,15 @@
     counted apart (incident_wip). The current interval of an issue counts until as_of and beyond (so the as_of
     day reflects the present state). A day that begins before the loaded Jira history
     (int_jira_history_start_derived) counts assumed states only: `is_truncated_by_history_start`. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['team_id', 'date_day']}
+        ]
+    )
+}}
 with
 
 intervals as (
@@ -57,6 +66,44 @@ wip_intervals as (
 
 ),
 
+spine_bounds as (
+
+    select
+        min(date_day) as first_day,
+        max(date_day) as last_day
+    from dates
+
+),
+
+wip_interval_days as (
+
+    -- the days whose end an interval can cover: from the day it starts to the day before it ends (through the
+    -- spine's last day for a current interval); the join below keeps the exact rule, this only spares comparing
+    -- every interval with every day
+    select
+        wip_intervals.issue_id,
+        wip_intervals.team_id,
+        wip_intervals.status_category,
+        wip_intervals.is_incident,
+        wip_intervals.is_current,
+        wip_intervals.started_at,
+        wip_intervals.ended_at,
+        cast(candidate_days.day_ts as date) as date_day
+    from wip_intervals
+    cross join spine_bounds
+    cross join lateral generate_series(
+        cast(greatest({{ utc_date('wip_intervals.started_at') }}, spine_bounds.first_day) as timestamp),
+        cast(
+            case
+                when wip_intervals.is_current then spine_bounds.last_day
+                else least({{ utc_date('wip_intervals.ended_at') }} - 1, spine_bounds.last_day)
+            end as timestamp
+        ),
+        interval '1 day'
+    ) as candidate_days (day_ts)
+
+),
+
 wip_counts as (
 
     select
@@ -77,9 +124,10 @@ wip_counts as (
         ) as wip_blocked,
         count(distinct wip_intervals.issue_id) filter (where wip_intervals.is_incident) as incident_wip
     from day_ends
-    inner join wip_intervals
+    inner join wip_interval_days as wip_intervals
         on
-            day_ends.day_ended_at > wip_intervals.started_at
+            day_ends.date_day = wip_intervals.date_day
+            and day_ends.day_ended_at > wip_intervals.started_at
             and (wip_intervals.is_current or day_ends.day_ended_at <= wip_intervals.ended_at)
     group by wip_intervals.team_id, day_ends.date_day
 

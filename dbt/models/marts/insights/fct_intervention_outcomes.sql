@@ -2,8 +2,11 @@
     (`metric_role` watched) and its rule's guard metric (guard, seed recommendation_playbook.guard_metric_name,
     e.g. merged_without_review for a review SLO). The statistics are computed in Python by insights/verification
     (bootstrap 95% CI of the change, difference-in-differences against the untreated teams, verdict) and joined
-    to the recommendation they verify; the watched row also carries its guard's verdict. Reproducible: the same
-    stored data and decisions give the same rows (seeded resampling). -#}
+    to the recommendation they verify; the watched row also carries its guard's verdict. Each row reports its
+    power (issue 12): the minimum detectable change at the observed samples against the playbook's expected
+    change (`is_powered`) and, while the verdict is "not enough data to tell yet", the day it is expected to be
+    decidable at the team's weekly volume. Reproducible: the same stored data and decisions give the same rows
+    (deterministic statistics). -#}
 with
 
 outcomes as (
@@ -66,6 +69,20 @@ final as (
         outcomes.did_ci_high,
         outcomes.verdict,
         outcomes.verdict_basis,
+        outcomes.test_scale,
+        outcomes.effect_estimate,
+        outcomes.effect_se,
+        outcomes.treated_units_per_week,
+        outcomes.expected_change_pct,
+        outcomes.expected_effect_shift,
+        outcomes.minimum_detectable_shift,
+        outcomes.minimum_detectable_change_pct,
+        outcomes.is_powered,
+        outcomes.weeks_observed,
+        outcomes.weeks_needed,
+        outcomes.expected_decidable_on,
+        outcomes.significance_alpha,
+        outcomes.target_power,
         case when outcomes.metric_role = 'watched' then guards.guard_metric_name end as guard_metric_name,
         case when outcomes.metric_role = 'watched' then guards.guard_verdict end as guard_verdict,
         outcomes.bootstrap_resamples,

@@ -7,6 +7,16 @@
     default: every item is its own cluster). Items truncated by the start of
     the loaded Jira history (blocked windows, sprints, WIP days, `is_truncated_by_history_start`; done issues whose
     done_at lies before it) and running sprints are never observed, so they are never diagnosis evidence. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['metric_name', 'team_id', 'observed_at']},
+            {'columns': ['team_id', 'observed_at']}
+        ]
+    )
+}}
 {%- set observed_metrics = [
     {'metric_name': 'review_pickup_working_hours', 'item_source': 'human_merge_request_items',
      'observed_at': 'ready_at', 'value': 'review_pickup_working_hours',
@@ -44,6 +54,9 @@
     {'metric_name': 'planning_accuracy', 'item_source': 'closed_sprint_items',
      'observed_at': 'evaluated_at', 'value': 'planning_accuracy',
      'where': 'planning_accuracy is not null'},
+    {'metric_name': 'committed_issue_completed', 'item_source': 'committed_sprint_issue_items',
+     'observed_at': 'evaluated_at', 'value': 'case when is_completed then 1 else 0 end',
+     'where': none},
     {'metric_name': 'wip_per_engineer', 'item_source': 'team_week_items',
      'observed_at': 'week_started_at', 'value': '1.0 * wip_in_progress_avg / active_engineers',
      'where': 'active_engineers > 0'},
@@ -71,6 +84,12 @@ pipelines as (
 sprints as (
 
     select * from {{ ref('fct_sprint_performance') }}
+
+),
+
+sprint_issues as (
+
+    select * from {{ ref('int_sprint_issues_classified') }}
 
 ),
 
@@ -164,6 +183,26 @@ closed_sprint_items as (
         cast(null as text) as item_url
     from sprints
     where sprint_state = 'closed' and not is_running and not is_truncated_by_history_start and team_id is not null
+
+),
+
+committed_sprint_issue_items as (
+
+    -- the issues committed at the start of the sprints planning_accuracy scores, completed in the sprint or
+    -- not: a sprint's planning accuracy is their mean, and they are the trials the diagnosis test counts
+    select
+        closed_sprint_items.team_id,
+        closed_sprint_items.evaluated_at,
+        sprint_issues.is_completed,
+        'sprint_issue' as item_type,
+        sprint_issues.sprint_issue_id as item_id,
+        coalesce(lifecycle.issue_key, sprint_issues.issue_id) || ' in ' || closed_sprint_items.sprint_name
+            as item_label,
+        cast(null as text) as item_url
+    from closed_sprint_items
+    inner join sprint_issues on closed_sprint_items.sprint_id = sprint_issues.sprint_id
+    left join lifecycle on sprint_issues.issue_id = lifecycle.issue_id
+    where sprint_issues.is_committed and closed_sprint_items.planning_accuracy is not null
 
 ),
 

@@ -2,7 +2,10 @@
     fires in the current window, the playbook's action, the metric to watch, the expected effect and the ROI
     estimate with every assumption spelled out; plus every recommendation that has a decision but no longer
     fires (from the decision's snapshot), so approved interventions stay visible while they are verified.
-    Status comes from app.recommendation_decisions (latest decision wins). -#}
+    Status comes from app.recommendation_decisions (latest decision wins). Current recommendations carry their
+    verification power from fct_weekly_recommendations (minimum detectable change over the verification window
+    against the expected change, `is_success_provable`) and `is_recommendation_of_the_week` marks the team's
+    recommendation of the week. -#}
 with
 
 diagnoses as (
@@ -20,6 +23,12 @@ playbook as (
 latest_decisions as (
 
     select * from {{ ref('int_recommendation_decisions_latest') }}
+
+),
+
+weekly as (
+
+    select * from {{ ref('fct_weekly_recommendations') }}
 
 ),
 
@@ -195,9 +204,14 @@ final as (
         latest_decisions.decided_by,
         latest_decisions.decided_at,
         latest_decisions.decision_note,
-        latest_decisions.intervention_start_date
+        latest_decisions.intervention_start_date,
+        weekly.verification_window_weeks,
+        weekly.minimum_detectable_change_pct,
+        weekly.is_success_provable,
+        coalesce(weekly.is_recommendation_of_the_week, false) as is_recommendation_of_the_week
     from valued
     left join latest_decisions on valued.recommendation_id = latest_decisions.recommendation_id
+    left join weekly on valued.diagnosis_id = weekly.diagnosis_id
 
 )
 

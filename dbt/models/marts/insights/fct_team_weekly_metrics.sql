@@ -1,5 +1,14 @@
 {#- One row per team and ISO week with every headline metric, and the sample size beside every median/rate so
     thin weeks are visible. Each metric counts its items in the week of one event (documented per column). -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['team_id', 'week_start_date']}
+        ]
+    )
+}}
 with
 
 teams as (

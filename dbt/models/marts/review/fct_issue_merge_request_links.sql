@@ -1,5 +1,16 @@
 {#- One row per (Jira issue key, merge request) link found in GitLab text, with where it was found and a
     confidence: title or branch (high) > description (medium) > commit message only (low). -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['issue_key']},
+            {'columns': ['issue_id']},
+            {'columns': ['merge_request_id']}
+        ]
+    )
+}}
 with
 
 issue_keys as (

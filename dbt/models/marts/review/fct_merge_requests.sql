@@ -7,6 +7,16 @@
     (merge -> first production deployment) is GitLab's lead time for changes, reported beside it.
     Review pickup is measured on reviewed MRs only (ready -> first review; null when merged without review).
     Working hours are counted in the team's time zone (int_team_time_zones_resolved). -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['merge_request_id']},
+            {'columns': ['team_id', 'created_at']}
+        ]
+    )
+}}
 with
 
 merge_requests as (

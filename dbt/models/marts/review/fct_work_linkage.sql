@@ -1,5 +1,14 @@
 {#- Per team and ISO week: done Jira issues with no merge request (unlinked work) and merged human merge
     requests with no Jira issue, with the keys and merge-request ids behind each number as evidence. -#}
+{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
+    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{{
+    config(
+        indexes=[
+            {'columns': ['team_id']}
+        ]
+    )
+}}
 with
 
 lifecycle as (

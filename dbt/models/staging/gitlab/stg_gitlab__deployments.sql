@@ -1,3 +1,20 @@
+{#- Incremental (delete+insert on deployment_id): JSON is parsed once per raw document version, not by every
+    consumer; a build reads only the raw rows ingested since the last one and the post-hook drops rows whose
+    document left raw or was re-ingested (docs/operations.md, "Incremental builds"). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='deployment_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['deployment_id'], 'unique': True},
+            {'columns': ['ingested_at']}
+        ],
+        post_hook="{{ delete_stale_staging_rows(source('gitlab', 'gitlab_deployments'), 'deployment_id') }}"
+    )
+}}
+
 with
 
 source as (
@@ -25,6 +42,12 @@ renamed as (
         ingested_at
 
     from source
+
+    {% if is_incremental() %}
+
+        where {{ ingested_since_last_build('source.ingested_at') }}
+
+    {% endif %}
 
 ),
 

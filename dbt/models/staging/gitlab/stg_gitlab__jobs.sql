@@ -1,3 +1,21 @@
+{#- Incremental (delete+insert on job_id): JSON is parsed once per raw document version, not by every
+    consumer; a build reads only the raw rows ingested since the last one and the post-hook drops rows whose
+    document left raw or was re-ingested (docs/operations.md, "Incremental builds"). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='job_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['job_id'], 'unique': True},
+            {'columns': ['ingested_at']},
+            {'columns': ['pipeline_id']}
+        ],
+        post_hook="{{ delete_stale_staging_rows(source('gitlab', 'gitlab_jobs'), 'job_id') }}"
+    )
+}}
+
 with
 
 source as (
@@ -27,6 +45,12 @@ renamed as (
         ingested_at
 
     from source
+
+    {% if is_incremental() %}
+
+        where {{ ingested_since_last_build('source.ingested_at') }}
+
+    {% endif %}
 
 ),
 

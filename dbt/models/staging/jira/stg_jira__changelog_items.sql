@@ -1,3 +1,21 @@
+{#- Incremental (delete+insert on history_id): JSON is parsed once per raw document version, not by every
+    consumer; a build reads only the raw rows ingested since the last one and the post-hook drops rows whose
+    document left raw or was re-ingested (docs/operations.md, "Incremental builds"). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='history_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['history_id']},
+            {'columns': ['ingested_at']},
+            {'columns': ['issue_id']}
+        ],
+        post_hook="{{ delete_stale_staging_rows(source('jira', 'jira_changelogs'), 'history_id') }}"
+    )
+}}
+
 with
 
 source as (
@@ -21,6 +39,12 @@ histories as (
         ingested_at
 
     from source
+
+    {% if is_incremental() %}
+
+        where {{ ingested_since_last_build('source.ingested_at') }}
+
+    {% endif %}
 
 ),
 

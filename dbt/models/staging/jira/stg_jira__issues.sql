@@ -1,3 +1,21 @@
+{#- Incremental (delete+insert on issue_id): JSON is parsed once per raw document version, not by every
+    consumer; a build reads only the raw rows ingested since the last one and the post-hook drops rows whose
+    document left raw or was re-ingested (docs/operations.md, "Incremental builds"). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='issue_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['issue_id'], 'unique': True},
+            {'columns': ['ingested_at']},
+            {'columns': ['team_id']}
+        ],
+        post_hook="{{ delete_stale_staging_rows(source('jira', 'jira_issues'), 'issue_id') }}"
+    )
+}}
+
 {%- set incident_issue_types = var('incident_issue_types') -%}
 with
 
@@ -87,6 +105,12 @@ renamed as (
         source.ingested_at
 
     from source
+
+    {% if is_incremental() %}
+
+        where {{ ingested_since_last_build('source.ingested_at') }}
+
+    {% endif %}
 
 ),
 
