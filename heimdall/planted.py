@@ -15,17 +15,33 @@ import psycopg
 
 from insights.recommendations import RecommendationError, decide, decision_history
 
-# The diagnosis rule that names the bottleneck a knob plants (the knob an intervention turns back).
+# The diagnosis rule that names the bottleneck a knob plants (the knob an intervention turns back): one
+# mapping for the demo's approvals, the ground-truth tests and bench/diagnosis_accuracy.py.
 RULE_OF_KNOB = {
     "review_pickup_multiplier": "slow_review_pickup",
     "review_duration_multiplier": "long_review",
     "ci_flaky_rate": "ci_retry_waste",
+    "ci_failure_rate": "high_ci_failure_rate",
     "blocked_probability": "blocked_not_escalated",
+    "blocked_duration_multiplier": "blocked_not_escalated",
+    "unlinked_work_rate": "unlinked_work",
     "sprint_overcommit_ratio": "sprint_overcommitment",
+    "deploy_delay_multiplier": "slow_deploy_after_merge",
+    "arrival_rate_multiplier": "wip_overload",
     # causes (docs/generator.md): the bottleneck each one shows as
     "reviewer_capacity": "slow_review_pickup",
     "vendor_block_rate": "blocked_not_escalated",
     "unplanned_work_rate": "sprint_overcommitment",
+}
+# The other rules a knob's effect really moves (side effects of the cause, neither right nor wrong to diagnose
+# while it lasts): blocked and interrupted work leaves more items in progress, reviewers leaving lengthen
+# reviews too.
+SIDE_EFFECTS_OF_KNOB: dict[str, tuple[str, ...]] = {
+    "blocked_probability": ("wip_overload",),
+    "blocked_duration_multiplier": ("wip_overload",),
+    "reviewer_capacity": ("long_review", "wip_overload"),
+    "vendor_block_rate": ("wip_overload",),
+    "unplanned_work_rate": ("wip_overload",),
 }
 
 

@@ -67,6 +67,28 @@ def _series(history: Sequence[Mapping[str, Any]], metric: str) -> tuple[list[str
     return labels, values
 
 
+def _gaps(values: Sequence[float | None]) -> list[float]:
+    """A line's values with missing weeks as gaps (NaN breaks the line)."""
+    return [value if value is not None else float("nan") for value in values]
+
+
+def _finish_second_axis(ax: Any, ax2: Any, label: str, *, legend_columns: int) -> None:
+    """The right-hand axis of a two-axis chart (from zero, no grid) and one legend for both axes below it."""
+    ax2.set_ylabel(label)
+    ax2.set_ylim(bottom=0)
+    ax2.grid(False)
+    ax2.spines["right"].set_visible(True)
+    handles, labels = ax.get_legend_handles_labels()
+    handles2, labels2 = ax2.get_legend_handles_labels()
+    ax.legend(
+        handles + handles2,
+        labels + labels2,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=legend_columns,
+    )
+
+
 def _no_data(ax: Any, message: str = "no data in this window") -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", color=GREY, transform=ax.transAxes)
     ax.set_xticks([])
@@ -93,7 +115,7 @@ def throughput_cycle_time(history: Sequence[Mapping[str, Any]], path: Path) -> P
     ax2 = ax.twinx()
     ax2.plot(
         positions,
-        [value if value is not None else float("nan") for value in p50],
+        _gaps(p50),
         color=BLUE,
         marker="o",
         markersize=3,
@@ -102,7 +124,7 @@ def throughput_cycle_time(history: Sequence[Mapping[str, Any]], path: Path) -> P
     )
     ax2.plot(
         positions,
-        [value if value is not None else float("nan") for value in p85],
+        _gaps(p85),
         color=ORANGE,
         marker="o",
         markersize=3,
@@ -110,19 +132,7 @@ def throughput_cycle_time(history: Sequence[Mapping[str, Any]], path: Path) -> P
         linestyle="--",
         label="cycle time p85 (days)",
     )
-    ax2.set_ylabel("days")
-    ax2.set_ylim(bottom=0)
-    ax2.grid(False)
-    ax2.spines["right"].set_visible(True)
-    handles = ax.get_legend_handles_labels()
-    handles2 = ax2.get_legend_handles_labels()
-    ax.legend(
-        handles[0] + handles2[0],
-        handles[1] + handles2[1],
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.12),
-        ncol=3,
-    )
+    _finish_second_axis(ax, ax2, "days", legend_columns=3)
     return _save(fig, path)
 
 
@@ -182,26 +192,14 @@ def ci_health(history: Sequence[Mapping[str, Any]], path: Path) -> Path:
     ax2 = ax.twinx()
     ax2.plot(
         positions,
-        [value if value is not None else float("nan") for value in failure],
+        _gaps(failure),
         color=RED,
         marker="o",
         markersize=3,
         linewidth=1.6,
         label="failure rate (%)",
     )
-    ax2.set_ylabel("% of finished pipelines")
-    ax2.set_ylim(bottom=0)
-    ax2.grid(False)
-    ax2.spines["right"].set_visible(True)
-    handles = ax.get_legend_handles_labels()
-    handles2 = ax2.get_legend_handles_labels()
-    ax.legend(
-        handles[0] + handles2[0],
-        handles[1] + handles2[1],
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.12),
-        ncol=2,
-    )
+    _finish_second_axis(ax, ax2, "% of finished pipelines", legend_columns=2)
     return _save(fig, path)
 
 

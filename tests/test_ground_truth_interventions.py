@@ -22,6 +22,7 @@ import psycopg
 import pytest
 
 from generator import GeneratorOptions, generate, load_scenario
+from heimdall.planted import RULE_OF_KNOB, SIDE_EFFECTS_OF_KNOB
 from tests.support import Preparation
 from warehouse.dbt_vars import effective_vars, vars_args
 from warehouse.settings import PROJECT_ROOT
@@ -29,11 +30,6 @@ from warehouse.settings import PROJECT_ROOT
 HEIMDALL = str(Path(sys.executable).parent / "heimdall")
 AS_OF = date(2026, 11, 20)
 BUILD_VARS = vars_args(as_of=AS_OF)
-RULE_OF_KNOB = {
-    "review_pickup_multiplier": "slow_review_pickup",
-    "ci_flaky_rate": "ci_retry_waste",
-    "blocked_probability": "blocked_not_escalated",
-}
 
 
 def cli_environment(url: str, home: Path) -> dict[str, str]:
@@ -114,12 +110,9 @@ def test_top_diagnosis_names_each_planted_bottleneck(truth, query) -> None:
         # least four planted weeks in five, and no other rule (but the cause's side effects) ranked first
         assert named >= 0.8 * len(weeks), (effect["id"], {week: top.get(week) for week in weeks})
         rule = RULE_OF_KNOB[effect["knob"]]
-        others = {top[week] for week in weeks if week in top} - {rule} - SIDE_EFFECTS.get(rule, set())
+        side_effects = set(SIDE_EFFECTS_OF_KNOB.get(effect["knob"], ()))
+        others = {top[week] for week in weeks if week in top} - {rule} - side_effects
         assert not others, (effect["id"], others)
-
-
-# A planted cause's real side effects: blocked work leaves more items in progress per engineer.
-SIDE_EFFECTS = {"blocked_not_escalated": {"wip_overload"}}
 
 
 def test_no_diagnosis_without_a_planted_cause(truth, query) -> None:
@@ -127,7 +120,9 @@ def test_no_diagnosis_without_a_planted_cause(truth, query) -> None:
     effect of one; the tests are statistical (one-sided 0.5 % per comparison, many comparisons a week), so
     the product's promise is at most one false diagnosis per team and quarter, and that is what is checked."""
     planted = {(e["team"], RULE_OF_KNOB[e["knob"]]) for e in truth["effects"] if e["knob"] in RULE_OF_KNOB}
-    allowed = planted | {(team, side) for team, rule in planted for side in SIDE_EFFECTS.get(rule, ())}
+    allowed = planted | {
+        (e["team"], side) for e in truth["effects"] for side in SIDE_EFFECTS_OF_KNOB.get(e["knob"], ())
+    }
     warm = date.fromisoformat(truth["window_start"]) + timedelta(weeks=4)
     fired = query(
         "select team_id, rule_id, week_start_date from marts.fct_diagnoses where week_start_date >= %s",

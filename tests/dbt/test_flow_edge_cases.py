@@ -517,6 +517,20 @@ def test_sprints_truncated_by_history_or_running_are_not_scored(built, query) ->
         "select item_id from marts.fct_metric_observations where metric_name = 'planning_accuracy' order by 1"
     )
     assert observed == [{"item_id": "703"}]
+    # the sprint-commitment test's trials: one per issue committed at the start of a scored sprint, 1 when it
+    # was completed in it; only 703 is scored and EDG-12 (8012) is its one committed issue, done -> [1]
+    trials = query(
+        "select item_type, item_id, item_label, value from marts.fct_metric_observations "
+        "where metric_name = 'committed_issue_completed'"
+    )
+    assert trials == [
+        {
+            "item_type": "sprint_issue",
+            "item_id": "703:8012",
+            "item_label": "EDG-12 in Edge Sprint 703",
+            "value": 1,
+        }
+    ]
 
 
 def test_blocked_windows_truncated_by_history_are_never_evidence(built, query) -> None:

@@ -141,7 +141,6 @@ rule_weeks as (
         weekly.unit_count,
         weekly.positive_unit_count,
         weekly.value_sum,
-        weekly.unit_value_square_sum as value_square_sum,
         case when rules.window_aggregation = 'median' then weekly.unit_log_value_sum else weekly.unit_value_sum end
             as scaled_sum,
         case
@@ -173,7 +172,6 @@ windows as (
         coalesce(sum(rule_weeks.unit_count), 0) as u,
         coalesce(sum(rule_weeks.positive_unit_count), 0) as p,
         coalesce(sum(rule_weeks.value_sum), 0) as value_sum,
-        coalesce(sum(rule_weeks.value_square_sum), 0) as value_square_sum,
         coalesce(sum(rule_weeks.scaled_sum), 0) as scaled_sum,
         coalesce(sum(rule_weeks.scaled_square_sum), 0) as scaled_square_sum
     from team_rules
@@ -198,7 +196,6 @@ org_windows as (
         sum(u) as u,
         sum(p) as p,
         sum(value_sum) as value_sum,
-        sum(value_square_sum) as value_square_sum,
         sum(scaled_sum) as scaled_sum,
         sum(scaled_square_sum) as scaled_square_sum
     from windows
@@ -235,7 +232,6 @@ blocks as (
         coalesce(sum(rule_weeks.unit_count), 0) as u,
         coalesce(sum(rule_weeks.positive_unit_count), 0) as p,
         coalesce(sum(rule_weeks.value_sum), 0) as value_sum,
-        coalesce(sum(rule_weeks.value_square_sum), 0) as value_square_sum,
         coalesce(sum(rule_weeks.scaled_sum), 0) as scaled_sum,
         coalesce(sum(rule_weeks.scaled_square_sum), 0) as scaled_square_sum
     from team_rules
@@ -260,7 +256,6 @@ org_blocks as (
         sum(u) as u,
         sum(p) as p,
         sum(value_sum) as value_sum,
-        sum(value_square_sum) as value_square_sum,
         sum(scaled_sum) as scaled_sum,
         sum(scaled_square_sum) as scaled_square_sum
     from blocks
@@ -282,7 +277,6 @@ references_ranked as (
         blocks.u as reference_u,
         blocks.p as reference_p,
         blocks.value_sum as reference_value_sum,
-        blocks.value_square_sum as reference_value_square_sum,
         blocks.scaled_sum as reference_scaled_sum,
         blocks.scaled_square_sum as reference_scaled_square_sum
     from windows
@@ -579,25 +573,30 @@ selection_corrected as (
 
 ),
 
-drifted as (
+other_changes as (
 
-    -- how much worse the other teams got over the same weeks, when that is more than one standard error of
-    -- their change: the organisation-wide drift a team's change is net of (an org-wide slowdown, a holiday, a
-    -- CI outage), while ordinary noise in the other teams' weeks neither masks a team's own change nor adds
-    -- its variance to the test
+    -- how much worse the other teams got over the same weeks, and whether that is more than one standard error
+    -- of their change
     select
         *,
-        case
-            when coalesce(sign * (other_mean - other_reference_mean) > sqrt(other_se2 + other_reference_se2), false)
-                then sign * (other_mean - other_reference_mean)
-            else 0
-        end as drift,
-        case
-            when coalesce(sign * (other_mean - other_reference_mean) > sqrt(other_se2 + other_reference_se2), false)
-                then other_se2 + other_reference_se2
-            else 0
-        end as drift_se2
+        sign * (other_mean - other_reference_mean) as other_change,
+        other_se2 + other_reference_se2 as other_change_se2,
+        coalesce(sign * (other_mean - other_reference_mean) > sqrt(other_se2 + other_reference_se2), false)
+            as is_drift_significant
     from selection_corrected
+
+),
+
+drifted as (
+
+    -- the organisation-wide drift a team's change is net of (an org-wide slowdown, a holiday, a CI outage):
+    -- only a significant one, so ordinary noise in the other teams' weeks neither masks a team's own change
+    -- nor adds its variance to the test
+    select
+        *,
+        case when is_drift_significant then other_change else 0 end as drift,
+        case when is_drift_significant then other_change_se2 else 0 end as drift_se2
+    from other_changes
 
 ),
 
