@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +48,26 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return migrations
 
 
+# Roles and their settings live in catalogs shared by every database of a server, and the advisory lock below
+# is per database: two databases migrating at once (two warehouses, or parallel test databases) can update the
+# same role row, and PostgreSQL then fails the later one with "tuple concurrently updated". The whole
+# transaction rolled back, so it is simply tried again.
+_SHARED_CATALOG_RETRIES = 5
+
+
 def migrate(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply pending migrations in one transaction (all or none). Returns the versions applied."""
+    for attempt in range(_SHARED_CATALOG_RETRIES):
+        try:
+            return _migrate_once(conn, directory)
+        except psycopg.errors.InternalError_ as exc:
+            if "tuple concurrently updated" not in str(exc) or attempt == _SHARED_CATALOG_RETRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _migrate_once(conn: psycopg.Connection, directory: Path) -> list[str]:
     applied_now: list[str] = []
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK_KEY,))
