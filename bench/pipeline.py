@@ -6,7 +6,8 @@
 Stages, each run in its own child process so its peak RSS is its own (dbt's too: it runs as a child of the
 stage; the PostgreSQL server's memory is not counted):
   generate       the seeded generator writes JSON lines (streaming)
-  split          the documents last updated on the final day (as_of) go to a folder of their own
+  split          the documents last updated on the final day (as_of) go to a folder of their own (projects,
+                 updated by every activity, are also in the history: the final day re-delivers them)
   load           `heimdall load` of every other document: read JSON lines, COPY + upsert into raw
   bare COPY      the same JSON lines, unparsed, in one COPY stream into an unindexed one-column jsonb table:
                  what PostgreSQL itself costs for those documents (the loader's reference)
@@ -139,8 +140,15 @@ def _env(workdir: Path) -> dict[str, str]:
     return env
 
 
+# Projects are containers that exist long before the final day: their documents are re-delivered with every
+# activity (last_activity_at), so the final day updates them; it does not bring them for the first time (which
+# would change every merge request's and pipeline's team and make the incremental build recompute them all).
+ALWAYS_IN_HISTORY = frozenset({"gitlab_projects"})
+
+
 def _split(args: argparse.Namespace) -> int:
-    """history/ = every line not last updated on the final day; final/ = those (verbatim lines)."""
+    """history/ = every line not last updated on the final day, and the projects; final/ = the lines last
+    updated on the final day (verbatim)."""
     from warehouse.jsonl import SUFFIX, parse_line
     from warehouse.loader import TABLE_SPECS, RejectedDocument
     from warehouse.records import RAW_TABLES
@@ -168,6 +176,8 @@ def _split(args: argparse.Namespace) -> int:
                 if updated_at is not None and updated_at.date() >= final_day:
                     final.write(line)
                     moved += 1
+                    if table in ALWAYS_IN_HISTORY:
+                        history.write(line)
                 else:
                     history.write(line)
     return moved
@@ -298,6 +308,8 @@ def _run_stage(stage: str, args: argparse.Namespace) -> dict[str, Any]:
         documents, seconds = _bare_copy(url, args.workdir / "history")
         return {"rows": documents, "seconds": seconds}
     if stage == "build":
+        with db.connect(url) as conn:
+            migrate(conn)
         started = time.perf_counter()
         run_dbt(["seed", "--quiet"], url, capture=True)
         run_dbt(["run", *dbt_vars, "--quiet"], url, capture=True)

@@ -3,12 +3,16 @@
 Reading never stops at a bad line: a line that is not valid UTF-8, not valid JSON, or not a
 ``{"parent_id", "payload"}`` object becomes a :class:`RawRecord` with a ``problem`` and its file and line
 as ``origin``, which the loader keeps as a dead letter while the rest of the file loads.
+
+The loader does not parse the lines in Python: it takes them from :meth:`JsonlFolder.line_batches` as they
+are and has PostgreSQL parse and key them, with the same outcome (docs/raw-layer.md).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -51,13 +55,81 @@ def unknown_files(out_dir: str | Path) -> list[str]:
     )
 
 
-def read_jsonl(out_dir: str | Path) -> Iterator[RawRecord]:
-    """Stream the records back, table by table (in ``RAW_TABLES`` order), lines in file order."""
-    out = Path(out_dir)
-    for table in RAW_TABLES:
-        path = out / f"{table}{SUFFIX}"
-        if path.exists():
-            yield from _read_file(path, table)
+def read_jsonl(out_dir: str | Path) -> JsonlFolder:
+    """Stream the records back, table by table (in ``RAW_TABLES`` order), lines in file order.
+
+    The result iterates as :class:`RawRecord` (each line parsed in Python); the loader recognises it and
+    streams the lines themselves instead (:meth:`JsonlFolder.line_batches`), parsing them in PostgreSQL."""
+    return JsonlFolder(Path(out_dir))
+
+
+@dataclass
+class LineBatch:
+    """Consecutive non-blank lines of one ``<table>.jsonl`` file, verbatim: ``lines[i]`` is line
+    ``numbers[i]`` of ``file_name``."""
+
+    table: str
+    file_name: str
+    numbers: list[int]
+    lines: list[bytes]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def origin(self, index: int) -> str:
+        return f"{self.file_name} line {self.numbers[index]}"
+
+    def record(self, index: int) -> RawRecord:
+        return parse_line(self.lines[index], self.table, origin=self.origin(index))
+
+
+class JsonlFolder(Iterator[RawRecord]):
+    """The ``<table>.jsonl`` files of a folder: an iterator of records, or batches of raw lines."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._records: Iterator[RawRecord] | None = None
+
+    def files(self) -> Iterator[tuple[str, Path]]:
+        for table in RAW_TABLES:
+            path = self.folder / f"{table}{SUFFIX}"
+            if path.exists():
+                yield table, path
+
+    def __iter__(self) -> JsonlFolder:
+        return self
+
+    def __next__(self) -> RawRecord:
+        if self._records is None:
+            self._records = (record for table, path in self.files() for record in _read_file(path, table))
+        return next(self._records)
+
+    def line_batches(self, max_lines: int, max_bytes: int) -> Iterator[LineBatch]:
+        """Every file's non-blank lines in batches of at most ``max_lines`` lines and about ``max_bytes``
+        bytes, streamed (one batch in memory at a time)."""
+        for table, _ in self.files():
+            yield from self.table_batches(table, max_lines, max_bytes)
+
+    def table_batches(self, table: str, max_lines: int, max_bytes: int) -> Iterator[LineBatch]:
+        """The batches of one table's file (none when the folder has no such file)."""
+        path = self.folder / f"{table}{SUFFIX}"
+        if not path.exists():
+            return
+        with path.open("rb") as fh:
+            batch = LineBatch(table, path.name, [], [])
+            size = 0
+            for number, raw in enumerate(fh, start=1):
+                if raw.isspace():
+                    continue
+                batch.numbers.append(number)
+                batch.lines.append(raw)
+                size += len(raw)
+                if len(batch.lines) >= max_lines or size >= max_bytes:
+                    yield batch
+                    batch = LineBatch(table, path.name, [], [])
+                    size = 0
+            if batch.lines:
+                yield batch
 
 
 def _read_file(path: Path, table: str) -> Iterator[RawRecord]:

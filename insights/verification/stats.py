@@ -19,8 +19,9 @@ Since issue 12 the verdict rests on a **weekly random-effects test on the diagno
 * **Change** after - before with a ``1 - alpha`` t interval whose degrees of freedom are the weeks with data
   minus 2 (weeks, not items, are the independent units; measured on placebo approvals of the medium demo, a
   normal interval called 4-8 % of placebos a change, this one 0-3 %); **difference in differences** (treated
-  change - control change) with the two variances added (conservative: an organisation-wide week effect is
-  common to both sides and would cancel).
+  change - control change), paired by week: the two variances added less twice their covariance through the
+  weeks both groups share (an organisation-wide week effect moves both sides and cancels in the difference),
+  never below the two groups' item noise (:func:`did_test`).
 * **Power** (:func:`minimum_detectable_shift`): the minimum detectable change at the current samples is
   ``(t_{1-alpha/2} + t_power) * SE``; with the expected change of the playbook translated to the test scale
   (:func:`expected_shift`) it says whether a "no detectable change" means anything, and
@@ -341,14 +342,60 @@ def shift_test(treated: GroupWindows, *, alpha: float = DEFAULT_ALPHA) -> ShiftT
     return _shift(*treated.change(), alpha, treated.df())
 
 
+def common_week_covariance(treated: GroupWindows, control: GroupWindows) -> float:
+    """The covariance of the treated team's and the controls' week means over the weeks both have data, each
+    window centred on its own mean of week means (an effect is not a common swing), at least 0: the
+    organisation-wide part of the week-to-week variance (a holiday, an org-wide outage, a busy season), which
+    both groups' ``tau2`` contain. ``sum_w (t_w - mean_t) (c_w - mean_c) / sum (weeks - 1)``."""
+    products = 0.0
+    df = 0
+    for t_window, c_window in ((treated.before, control.before), (treated.after, control.after)):
+        pairs = [
+            (t_week[1] / t_week[0], c_week[1] / c_week[0])
+            for t_week, c_week in zip(t_window, c_window, strict=False)
+            if t_week[0] > 0 and c_week[0] > 0
+        ]
+        if len(pairs) < 2:
+            continue
+        t_mean = math.fsum(t for t, _ in pairs) / len(pairs)
+        c_mean = math.fsum(c for _, c in pairs) / len(pairs)
+        products += math.fsum((t - t_mean) * (c - c_mean) for t, c in pairs)
+        df += len(pairs) - 1
+    return max(products / df, 0.0) if df > 0 else 0.0
+
+
+def _shared_weight(t_window: Sequence[WeekStats], c_window: Sequence[WeekStats]) -> float:
+    """How much one common week effect weighs in both window means together: ``sum_w n_tw n_cw / (N_t N_c)``
+    (the pooled means weigh each week by its units)."""
+    t_units = sum(week[0] for week in t_window)
+    c_units = sum(week[0] for week in c_window)
+    if not t_units or not c_units:
+        return 0.0
+    shared = sum(t[0] * c[0] for t, c in zip(t_window, c_window, strict=False))
+    return shared / (t_units * c_units)
+
+
+def _within_variance(group: GroupWindows) -> float:
+    """The item-noise part of a group's change variance (``tau2 = 0``): the floor no common swing removes."""
+    s2, _ = group.components()
+    before, after = window_variance(group.before, s2, 0.0), window_variance(group.after, s2, 0.0)
+    return (before or 0.0) + (after or 0.0)
+
+
 def did_test(treated: GroupWindows, control: GroupWindows, *, alpha: float = DEFAULT_ALPHA) -> ShiftTest:
-    """Difference in differences on the test scale; the two changes' variances are added, the degrees of
-    freedom are the treated team's (the controls pool many teams)."""
+    """Difference in differences on the test scale, paired by week: the two changes' variances are added
+    less twice their covariance through the weeks they share (:func:`common_week_covariance`: an
+    organisation-wide swing moves both groups in the same weeks and cancels in the difference, so counting it
+    in both variances would call a real team effect "no detectable change"), never below the two groups' item
+    noise. The degrees of freedom are the treated team's (the controls pool many teams)."""
     t_change, t_var = treated.change()
     c_change, c_var = control.change()
     if t_change is None or c_change is None or t_var is None or c_var is None:
         return ShiftTest(None, None, Interval(None, None, None), treated.df())
-    return _shift(t_change - c_change, t_var + c_var, alpha, treated.df())
+    shared = _shared_weight(treated.before, control.before) + _shared_weight(treated.after, control.after)
+    covariance = common_week_covariance(treated, control) * shared
+    variance = max(t_var + c_var - 2 * covariance, _within_variance(treated) + _within_variance(control))
+    return _shift(t_change - c_change, variance, alpha, treated.df())
 
 
 def expected_shift(baseline_mean: float, expected_change_pct: float, scale: str) -> float:

@@ -4,7 +4,9 @@ A small generated organisation is loaded day by day through the real loader, wit
 after each load: documents that arrive late and out of order (change histories, notes, jobs held back for
 days), documents updated after they were first loaded (an earlier version of some issues and merge requests
 first, their current version later), deletions through the tombstone path (an issue with its histories, a
-merge request with its notes and commits: ``connectors.state.mark_deleted``), and as_of moves (every build
+merge request with its notes and commits: ``connectors.state.mark_deleted``), later versions that change
+what other entities read (a merge request title gaining an issue key, then losing it; a project moved to
+another team), and as_of moves (every build
 has its own as_of; the last two move it without any new document, forward and then back before the newest
 documents). Then every table and view the project
 builds (staging, intermediate, marts) is copied aside, the project is rebuilt with ``--full-refresh`` on
@@ -85,6 +87,52 @@ def _batches(records: list[RawRecord]) -> list[list[RawRecord]]:
     return batches
 
 
+def _edits(records: list[RawRecord], batches: list[list[RawRecord]]) -> dict[str, str]:
+    """Versions of documents that change what other entities read: a merge request loaded on the first day
+    whose title gains another issue's key on day 1 and loses it on day 2 (a link added, then removed, by a
+    title edit); the projects (all last active on the final day) loaded on the first day too, one of them in
+    another team's namespace, so the final day moves it (its merge requests, pipelines and jobs change team
+    with no document of theirs)."""
+    first_day = {id(record) for record in batches[0]}
+    merge_request = next(
+        record
+        for record in records
+        if record.table == "gitlab_merge_requests" and id(record) in first_day and record.payload.get("title")
+    )
+    issue_keys = sorted(
+        str(record.payload["key"])
+        for record in records
+        if record.table == "jira_issues" and "key" in record.payload
+    )
+    added_key = next(key for key in reversed(issue_keys) if key not in str(merge_request.payload))
+    title = str(merge_request.payload["title"])
+    for index, edited_title in ((1, f"{title} ({added_key})"), (2, title)):
+        payload = copy.deepcopy(merge_request.payload)
+        payload["title"] = edited_title
+        payload["updated_at"] = f"{DAYS[index].isoformat()}T09:00:00Z"
+        batches[index].append(
+            RawRecord(merge_request.table, payload, merge_request.parent_id, merge_request.origin)
+        )
+    projects = [record for record in records if record.table == "gitlab_projects"]
+    with_merge_requests = {
+        str(record.payload.get("project_id")) for record in records if record.table == "gitlab_merge_requests"
+    }
+    moved = next(record for record in projects if str(record.payload["id"]) in with_merge_requests)
+    other = next(record for record in projects if record.payload["namespace"] != moved.payload["namespace"])
+    for project in projects:
+        payload = copy.deepcopy(project.payload)
+        payload["last_activity_at"] = f"{DAYS[0].isoformat()}T09:00:00Z"
+        if project is moved:
+            payload["namespace"] = copy.deepcopy(other.payload["namespace"])
+        batches[0].append(RawRecord(project.table, payload, project.parent_id, project.origin))
+    return {
+        "merge_request_id": str(merge_request.payload["id"]),
+        "added_key": added_key,
+        "project_id": str(moved.payload["id"]),
+        "team_path": str(moved.payload["namespace"]["path"]),
+    }
+
+
 def _tables(conn: psycopg.Connection) -> list[tuple[str, str]]:
     rows = conn.execute(
         "select table_schema, table_name from information_schema.tables "
@@ -154,15 +202,23 @@ def prepare_in_background(prep: Preparation) -> dict[str, Any]:
     """Load day by day with an incremental run after each load, snapshot, full refresh, compare."""
     warehouse: Warehouse = prep.warehouse()
     run = generate(GeneratorOptions(seed=15, scale="small", teams=2, engineers=8, weeks=8, as_of=AS_OF))
-    batches = _batches(list(run.records))
+    records = list(run.records)
+    batches = _batches(records)
+    edits = _edits(records, batches)
     deleted: tuple[str, str] | None = None
     warehouse.dbt("seed")
     started = datetime.now()
+    linked_on_day_1: list[dict[str, Any]] = []
     for index, (day, batch) in enumerate(zip(DAYS, batches, strict=True)):
         warehouse.load(batch)
         if index == 2:
             deleted = _delete_an_issue_and_a_merge_request(warehouse.url)
         warehouse.dbt("run", *vars_args(as_of=_as_of(day)))
+        if index == 1:
+            linked_on_day_1 = warehouse.query(
+                "select issue_key from marts.fct_issue_merge_request_links where merge_request_id = %s",
+                (edits["merge_request_id"],),
+            )
     # as_of moves with no new document: forward, then back to before the newest documents
     warehouse.dbt("run", *vars_args(as_of=_as_of(AS_OF + timedelta(days=2))))
     final_as_of = _as_of(AS_OF - timedelta(days=1))
@@ -175,6 +231,8 @@ def prepare_in_background(prep: Preparation) -> dict[str, Any]:
         "differences": _differences(warehouse.url, tables),
         "deleted": deleted,
         "batches": [len(batch) for batch in batches],
+        "edits": edits,
+        "linked_on_day_1": [row["issue_key"] for row in linked_on_day_1],
         "incremental_seconds": incremental_seconds,
     }
 
@@ -197,6 +255,20 @@ def test_the_scenario_exercises_every_path(compared, query) -> None:
         ]
         == 0
     )
+    edits = compared["edits"]
+    assert edits["added_key"] in compared["linked_on_day_1"]  # the title edit added the link...
+    linked_now = query(
+        "select issue_key from marts.fct_issue_merge_request_links where merge_request_id = %s",
+        (edits["merge_request_id"],),
+    )
+    # ...and the next one removed it
+    assert edits["added_key"] not in [row["issue_key"] for row in linked_now]
+    moved = query(
+        "select distinct team_id from marts.fct_merge_requests where project_id = %s "
+        "union select distinct team_id from marts.fct_pipelines where project_id = %s",
+        (edits["project_id"], edits["project_id"]),
+    )
+    assert [row["team_id"] for row in moved] == [edits["team_path"]], moved
     materialized = {
         row["relname"]
         for row in query(

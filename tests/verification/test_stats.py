@@ -12,6 +12,7 @@ from insights.verification.stats import (
     Interval,
     bootstrap_change,
     bootstrap_did,
+    common_week_covariance,
     did_test,
     expected_shift,
     minimum_detectable_shift,
@@ -238,6 +239,27 @@ def test_shift_and_did_on_the_test_scale() -> None:
     flat = [week_stats([10.0] * 100)] * 2
     did = did_test(treated, GroupWindows(flat, flat))
     assert did.estimate == pytest.approx(-1.0) and did.se == pytest.approx(8**0.5)
+
+
+def test_did_pairs_the_weeks_an_organisation_wide_swing_moves_both_groups() -> None:
+    # the controls swing with the treated team week by week (week means 13 and 17 around 15 in both windows,
+    # the treated 3 and 7, then 2 and 6) and do not change: the swing is common. Unpaired, the variances add:
+    # 8 + 8 = 16. Week means centred per window: before (-2, -2) and (2, 2), after the same: covariance
+    # (8 + 8) / (1 + 1) = 8; each window's shared weight (2 * 2 + 2 * 2) / (4 * 4) = 0.5, together 1: the
+    # common part 8 * 1 = 8 comes off twice: 16 - 16 = 0, so the floor holds: the item noise, s2 = 2 in both
+    # groups, (2 * 2 + 2 * 2) / 16 = 0.5 per window and group: 2. DiD -1 - 0 = -1 with SE sqrt(2).
+    treated = GroupWindows(BEFORE, AFTER)
+    swinging = [week_stats([12, 14]), week_stats([16, 18])]
+    control = GroupWindows(swinging, swinging)
+    assert common_week_covariance(treated, control) == pytest.approx(8.0)
+    did = did_test(treated, control)
+    assert did.estimate == pytest.approx(-1.0)
+    assert did.se == pytest.approx(2**0.5)
+    # the same controls with the swing in the opposite weeks share nothing: no covariance is taken off
+    # (a negative one is noise, not added either): 8 + 8 = 16
+    opposite = [week_stats([16, 18]), week_stats([12, 14])]
+    assert common_week_covariance(treated, GroupWindows(opposite, opposite)) == 0.0
+    assert did_test(treated, GroupWindows(opposite, opposite)).se == pytest.approx(4.0)
 
 
 def test_expected_change_and_relative_change_on_the_log_scale() -> None:

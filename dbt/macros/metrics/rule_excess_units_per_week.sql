@@ -4,7 +4,9 @@
       per_item   the sum over the window's items of how far each is beyond the threshold, per week;
       rate       how far the window's aggregate is beyond the threshold x the items, per week
                  (e.g. failed pipelines beyond the threshold failure rate);
-      aggregate  how far the window's aggregate (a weekly total) is beyond the threshold.
+      aggregate  how far the window's aggregate (a weekly total) is beyond the threshold;
+      per_engineer  as per_item, each item's excess counted for every engineer of the team (the caller weighs
+                 rule_item_excess by the observation's engineer_count: WIP per engineer costs each engineer).
     `window_value_expr` is the rule's window aggregate (rule_window_value), `item_excess_sum_expr` the sum of
     rule_item_excess over the items, `weeks_expr` the window's length in weeks. -#}
 {% macro rule_excess_units_per_week(
@@ -18,6 +20,7 @@
 ) -%}
     (case {{ excess_basis_expr }}
         when 'per_item' then coalesce({{ item_excess_sum_expr }}, 0) / {{ weeks_expr }}
+        when 'per_engineer' then coalesce({{ item_excess_sum_expr }}, 0) / {{ weeks_expr }}
         when 'rate'
             then {{ rule_item_excess(window_value_expr, direction_expr, threshold_expr) }}
             * {{ sample_size_expr }} / {{ weeks_expr }}

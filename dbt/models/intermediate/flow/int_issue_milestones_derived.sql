@@ -10,19 +10,64 @@
     (done/cancelled intervals) that contains a done: Done -> Won't Do and Resolved -> Closed are not rework;
     active life = started_at (else life_started_at) to done_at (else the start of a current cancelled
     interval, else as_of). -#}
-{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by the lifecycle, blocked-interval and sprint facts and their tests; as_of-dependent (active_to); computed once instead of once per reader and per test. -#}
-{{ config(materialized='table') }}
+{#- Incremental (delete+insert on issue_id) by issue: a build recomputes the issues with an issue document or change
+    history ingested at or after the model's watermark (app.dbt_model_watermarks), whose intervals were
+    re-derived; active_to is the only as_of-dependent value (issues neither done nor in a current cancelled
+    interval end their active life at as_of): a post-hook sets it again from this build's as_of, the same way the
+    model computes it, for the issues not done; another deletes the issues that left staging. A status-seed
+    change needs --full-refresh (docs/operations.md, "Incremental builds"). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='issue_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['issue_id'], 'unique': True}
+        ],
+        post_hook=[
+            "update {{ this }} as built set active_to = moved.active_to from ("
+            " select open_issues.issue_id, greatest(open_issues.active_from, coalesce(("
+            " select max(intervals.started_at) from {{ ref('int_status_intervals_derived') }} as intervals"
+            " where intervals.issue_id = open_issues.issue_id and intervals.is_current"
+            " and intervals.status_category = 'cancelled'), {{ as_of_ts() }})) as active_to"
+            " from {{ this }} as open_issues where open_issues.done_at is null) as moved"
+            " where built.issue_id = moved.issue_id and built.active_to is distinct from moved.active_to",
+            "delete from {{ this }} as built where not exists"
+            " (select 1 from {{ ref('stg_jira__issues') }} as stg where stg.issue_id = built.issue_id)",
+            "{{ save_model_watermark([ref('stg_jira__issues'), ref('stg_jira__changelog_items')]) }}"
+        ]
+    )
+}}
+-- depends_on: {{ ref('stg_jira__changelog_items') }}
 with
+
+{% if is_incremental() %}
+    changed_issues as (
+
+        {{ keys_ingested_since_watermark([
+            (ref('stg_jira__issues'), 'issue_id'),
+            (ref('stg_jira__changelog_items'), 'issue_id')
+        ]) }}
+
+    ),
+{% endif %}
 
 issues as (
 
     select * from {{ ref('stg_jira__issues') }}
+    {% if is_incremental() %}
+        where issue_id in (select changed_issues.changed_key from changed_issues)
+    {% endif %}
 
 ),
 
 intervals as (
 
     select * from {{ ref('int_status_intervals_derived') }}
+    {% if is_incremental() %}
+        where issue_id in (select changed_issues.changed_key from changed_issues)
+    {% endif %}
 
 ),
 

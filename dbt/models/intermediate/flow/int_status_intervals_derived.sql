@@ -71,6 +71,11 @@ issues as (
 changelog_items as (
 
     select * from {{ ref('stg_jira__changelog_items') }}
+    {% if is_incremental() %}
+        -- an array, not a semi-join: read through the issue_id index, not every status item (the join with
+        -- issues below keeps the same rows)
+        where issue_id = any(array(select changed_issues.issue_id from changed_issues))
+    {% endif %}
 
 ),
 

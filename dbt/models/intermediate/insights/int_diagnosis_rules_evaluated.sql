@@ -25,6 +25,7 @@
 {%- set lookback_weeks = var('diagnosis_lookback_weeks') | int -%}
 {%- set z = var('diagnosis_z') | float -%}
 {%- set min_hours = var('diagnosis_min_hours_lost_per_week') | float -%}
+{%- set prior_df = var('diagnosis_prior_df') | float -%}
 with
 
 weekly as (
@@ -141,6 +142,7 @@ rule_weeks as (
         weekly.unit_count,
         weekly.positive_unit_count,
         weekly.value_sum,
+        weekly.engineer_count_sum,
         case when rules.window_aggregation = 'median' then weekly.unit_log_value_sum else weekly.unit_value_sum end
             as scaled_sum,
         case
@@ -161,6 +163,106 @@ team_rules as (
 
 ),
 
+team_rule_totals as (
+
+    select
+        team_id,
+        rule_id,
+        sum(unit_count) as u,
+        sum(scaled_sum) as scaled_sum,
+        sum(scaled_square_sum) as scaled_square_sum
+    from rule_weeks
+    group by team_id, rule_id
+
+),
+
+rule_priors as (
+
+    -- the organisation's variance of one test unit of the rule's metric: the within-team variance pooled over
+    -- the teams (each team centred on its own mean over the loaded history), the prior that moderates a
+    -- short stretch's own variance (diagnosis_test_se2); a team's changes stay in it, which only makes it
+    -- larger (conservative)
+    select
+        rule_id,
+        sum(greatest(scaled_square_sum - scaled_sum ^ 2 / u, 0)) / nullif(sum(u - 1), 0) as prior_variance
+    from team_rule_totals
+    where u > 1
+    group by rule_id
+
+),
+
+series_rules as (
+
+    -- rules observed once per team-week (WIP per engineer) are weekly series
+    select rule_id
+    from rule_weeks
+    group by rule_id
+    having max(unit_count) = 1
+
+),
+
+series_deviations as (
+
+    -- each team's weekly values around its own mean, with the previous week's
+    select
+        rule_weeks.team_id,
+        rule_weeks.rule_id,
+        rule_weeks.scaled_sum / rule_weeks.unit_count
+        - avg(rule_weeks.scaled_sum / rule_weeks.unit_count)
+            over (partition by rule_weeks.team_id, rule_weeks.rule_id)
+            as deviation,
+        lag(rule_weeks.scaled_sum / rule_weeks.unit_count)
+            over (partition by rule_weeks.team_id, rule_weeks.rule_id order by rule_weeks.week_start_date)
+        - avg(rule_weeks.scaled_sum / rule_weeks.unit_count)
+            over (partition by rule_weeks.team_id, rule_weeks.rule_id)
+            as previous_deviation,
+        rule_weeks.week_start_date
+        - lag(rule_weeks.week_start_date)
+            over (partition by rule_weeks.team_id, rule_weeks.rule_id order by rule_weeks.week_start_date)
+            as days_since_previous
+    from rule_weeks
+    inner join series_rules on rule_weeks.rule_id = series_rules.rule_id
+
+),
+
+team_autocorrelations as (
+
+    select
+        team_id,
+        rule_id,
+        sum(deviation * previous_deviation) filter (where days_since_previous = 7)
+        / nullif(sum(deviation * deviation), 0) as rho
+    from series_deviations
+    group by team_id, rule_id
+
+),
+
+rule_autocorrelations as (
+
+    -- the lag-1 autocorrelation of a weekly series, the median over the teams (a team whose level moved, the
+    -- very thing the diagnosis looks for, looks autocorrelated around its whole-history mean; the median is
+    -- the teams' usual carry-over), between 0 and 0.8
+    select
+        rule_id,
+        least(greatest(coalesce(percentile_cont(0.5) within group (order by rho), 0), 0), 0.8) as rho
+    from team_autocorrelations
+    where rho is not null
+    group by rule_id
+
+),
+
+rule_series as (
+
+    -- a weekly series' consecutive weeks are not independent (WIP carries over from one week to the next):
+    -- the variance of a stretch's mean is its units' variance / units times (1 + rho) / (1 - rho); rules of
+    -- independent items have no row (no inflation)
+    select
+        rule_id,
+        (1 + rho) / (1 - rho) as variance_inflation
+    from rule_autocorrelations
+
+),
+
 windows as (
 
     select
@@ -172,6 +274,7 @@ windows as (
         coalesce(sum(rule_weeks.unit_count), 0) as u,
         coalesce(sum(rule_weeks.positive_unit_count), 0) as p,
         coalesce(sum(rule_weeks.value_sum), 0) as value_sum,
+        coalesce(sum(rule_weeks.engineer_count_sum), 0) as engineer_count_sum,
         coalesce(sum(rule_weeks.scaled_sum), 0) as scaled_sum,
         coalesce(sum(rule_weeks.scaled_square_sum), 0) as scaled_square_sum
     from team_rules
@@ -282,6 +385,8 @@ references_ranked as (
     from windows
     inner join rules on windows.rule_id = rules.rule_id
     inner join metric_starts on rules.metric_name = metric_starts.metric_name
+    left join rule_priors on windows.rule_id = rule_priors.rule_id
+    left join rule_series on windows.rule_id = rule_series.rule_id
     inner join blocks
         on
             windows.team_id = blocks.team_id
@@ -306,8 +411,10 @@ references_ranked as (
             'blocks.scaled_square_sum',
             'blocks.u',
             'blocks.p',
-            'metric_starts.size_cv2'
-        ) }}) asc,
+            'metric_starts.size_cv2',
+            'rule_priors.prior_variance',
+            prior_df
+        ) }} * coalesce(rule_series.variance_inflation, 1)) asc,
         blocks.block_end_date desc
 
 ),
@@ -397,6 +504,7 @@ assembled as (
         calendar_clean_weeks.is_calendar_clean,
         windows.n,
         windows.u,
+        windows.engineer_count_sum,
         references_ranked.reference_u,
         references_ranked.reference_start_date,
         references_ranked.reference_end_date,
@@ -437,8 +545,10 @@ assembled as (
             'windows.scaled_square_sum',
             'windows.u',
             'windows.p',
-            'metric_starts.size_cv2'
-        ) }} as window_se2,
+            'metric_starts.size_cv2',
+            'rule_priors.prior_variance',
+            prior_df
+        ) }} * coalesce(rule_series.variance_inflation, 1) as window_se2,
         {{ diagnosis_test_mean(
             'rules.window_aggregation',
             'references_ranked.reference_value_sum',
@@ -453,8 +563,10 @@ assembled as (
             'references_ranked.reference_scaled_square_sum',
             'references_ranked.reference_u',
             'references_ranked.reference_p',
-            'metric_starts.size_cv2'
-        ) }} as reference_se2,
+            'metric_starts.size_cv2',
+            'rule_priors.prior_variance',
+            prior_df
+        ) }} * coalesce(rule_series.variance_inflation, 1) as reference_se2,
         -- the other teams over the window and over the reference's weeks
         {{ diagnosis_test_mean(
             'rules.window_aggregation',
@@ -501,6 +613,8 @@ assembled as (
     inner join metric_starts on rules.metric_name = metric_starts.metric_name
     inner join org_windows
         on windows.rule_id = org_windows.rule_id and windows.week_start_date = org_windows.week_start_date
+    left join rule_priors on windows.rule_id = rule_priors.rule_id
+    left join rule_series on windows.rule_id = rule_series.rule_id
     left join references_ranked
         on
             windows.team_id = references_ranked.team_id
@@ -619,7 +733,9 @@ tested as (
             else
                 (window_se2 + reference_se2) ^ 2
                 / nullif(
-                    window_se2 ^ 2 / greatest(u - 1, 1) + reference_se2 ^ 2 / greatest(reference_u - 1, 1), 0
+                    window_se2 ^ 2 / greatest(u - 1 + {{ prior_df }}, 1)
+                    + reference_se2 ^ 2 / greatest(reference_u - 1 + {{ prior_df }}, 1),
+                    0
                 )
         end as change_df,
         case
@@ -631,11 +747,20 @@ tested as (
             when window_se2 + other_se2 = 0 then 1000
             else
                 (window_se2 + other_se2) ^ 2
-                / nullif(window_se2 ^ 2 / greatest(u - 1, 1) + other_se2 ^ 2 / greatest(other_u - 1, 1), 0)
+                / nullif(
+                    window_se2 ^ 2 / greatest(u - 1 + {{ prior_df }}, 1) + other_se2 ^ 2 / greatest(other_u - 1, 1), 0
+                )
         end as outlier_df,
         sign * (window_mean - always_bad_scaled) / nullif(sqrt(window_se2), 0) as level_z,
-        case when window_aggregation = 'sum_per_week' then 1000 else greatest(u - 1, 1) end as level_df,
-        case when excess_basis = 'aggregate' then 1 else n / {{ window_weeks }}.0 end as units_per_week
+        case when window_aggregation = 'sum_per_week' then 1000 else greatest(u - 1 + {{ prior_df }}, 1) end as level_df,
+        -- what one unit of excess costs per week: an aggregate once; a per-item excess for each item of a week;
+        -- a per-engineer excess (items per engineer) for each engineer of the team, on average over the
+        -- window's observed team-weeks
+        case excess_basis
+            when 'aggregate' then 1
+            when 'per_engineer' then engineer_count_sum / nullif(n, 0)
+            else n / {{ window_weeks }}.0
+        end as units_per_week
     from drifted
 
 ),

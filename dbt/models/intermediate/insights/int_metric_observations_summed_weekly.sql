@@ -24,6 +24,7 @@ units as (
         cluster_id,
         count(*) as item_count,
         sum(value) as item_value_sum,
+        sum(engineer_count) as engineer_count_sum,
         avg(value) as unit_value,
         avg(ln(1 + greatest(value, 0))) as unit_log_value
     from observations
@@ -42,6 +43,7 @@ final as (
         count(*) as unit_count,
         count(*) filter (where unit_value > 0) as positive_unit_count,
         sum(item_value_sum) as value_sum,
+        coalesce(sum(engineer_count_sum), 0) as engineer_count_sum,
         sum(unit_value) as unit_value_sum,
         sum(unit_value * unit_value) as unit_value_square_sum,
         sum(unit_log_value) as unit_log_value_sum,

@@ -5,25 +5,66 @@
     every review column here -- first review, first reviewer, reviewers, approvals -- only sees the MR's life up
     to its merge); merged without review = merged with no review activity before the merge; the pickup ends at
     the first review (null when merged without review: review pickup is measured on reviewed MRs only). -#}
-{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by fct_merge_requests and the review metrics; computed once instead of once per reader and per test. -#}
-{{ config(materialized='table') }}
+{#- Incremental (delete+insert on merge_request_id) by merge request: a build recomputes the merge requests with a
+    merge request, note or commit document ingested at or after the model's watermark (app.dbt_model_watermarks);
+    merge requests that left staging are deleted (notes and commits are only deleted with their MR). Independent
+    of as_of (docs/operations.md, "Incremental builds"). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='merge_request_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['merge_request_id'], 'unique': True}
+        ],
+        post_hook=[
+            "delete from {{ this }} as built where not exists (select 1 from {{ ref('stg_gitlab__merge_requests') }}"
+            " as stg where stg.merge_request_id = built.merge_request_id)",
+            "{{ save_model_watermark([ref('stg_gitlab__merge_requests'), ref('stg_gitlab__mr_notes'),"
+            " ref('stg_gitlab__mr_commits')]) }}"
+        ]
+    )
+}}
+-- depends_on: {{ ref('stg_gitlab__mr_notes') }}
 with
+
+{% if is_incremental() %}
+    changed_merge_requests as (
+
+        {{ keys_ingested_since_watermark([
+            (ref('stg_gitlab__merge_requests'), 'merge_request_id'),
+            (ref('stg_gitlab__mr_notes'), 'merge_request_id'),
+            (ref('stg_gitlab__mr_commits'), 'merge_request_id')
+        ]) }}
+
+    ),
+{% endif %}
 
 merge_requests as (
 
     select * from {{ ref('stg_gitlab__merge_requests') }}
+    {% if is_incremental() %}
+        where merge_request_id in (select changed_merge_requests.changed_key from changed_merge_requests)
+    {% endif %}
 
 ),
 
 notes as (
 
     select * from {{ ref('int_merge_request_notes_classified') }}
+    {% if is_incremental() %}
+        where merge_request_id in (select changed_merge_requests.changed_key from changed_merge_requests)
+    {% endif %}
 
 ),
 
 mr_commits as (
 
     select * from {{ ref('stg_gitlab__mr_commits') }}
+    {% if is_incremental() %}
+        where merge_request_id in (select changed_merge_requests.changed_key from changed_merge_requests)
+    {% endif %}
 
 ),
 

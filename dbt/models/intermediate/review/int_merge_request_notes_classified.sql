@@ -2,19 +2,66 @@
     they are (approval, draft/ready transition, review comment, ...) and whether they came after the merge.
     Review activity = a non-system note or an approval by someone who is neither the MR author nor a bot, made
     at or before the merge (a note after the merge is not review: `is_after_merge`). -#}
-{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by the milestones and the review rounds; computed once instead of once per reader and per test. -#}
-{{ config(materialized='table') }}
+{#- Incremental (delete+insert on merge_request_id) by merge request: a build reclassifies every note of the merge
+    requests with a merge request or note document ingested at or after the model's watermark
+    (app.dbt_model_watermarks), since a note's class reads its MR's author and merge time; rows whose note or MR
+    left staging are deleted (notes are only deleted with their MR). Independent of as_of; a change to the seed
+    bot_accounts or the var bot_username_pattern needs --full-refresh (docs/operations.md, "Incremental builds"). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='merge_request_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['note_id']},
+            {'columns': ['merge_request_id']}
+        ],
+        post_hook=[
+            "delete from {{ this }} as built where not exists (select 1 from {{ ref('stg_gitlab__mr_notes') }} as stg"
+            " inner join {{ ref('stg_gitlab__merge_requests') }} as merge_requests"
+            " on stg.merge_request_id = merge_requests.merge_request_id"
+            " where stg.note_id = built.note_id and stg.merge_request_id = built.merge_request_id)",
+            "{{ save_model_watermark([ref('stg_gitlab__merge_requests'), ref('stg_gitlab__mr_notes')]) }}"
+        ]
+    )
+}}
 with
+
+{% if is_incremental() %}
+    changed_merge_requests as (
+
+        {{ keys_ingested_since_watermark([
+            (ref('stg_gitlab__merge_requests'), 'merge_request_id'),
+            (ref('stg_gitlab__mr_notes'), 'merge_request_id')
+        ]) }}
+
+        union
+
+        -- the merge request a re-delivered note was in before
+        select built.merge_request_id as changed_key
+        from {{ this }} as built
+        inner join {{ ref('stg_gitlab__mr_notes') }} as changed_notes on built.note_id = changed_notes.note_id
+        where changed_notes.ingested_at >= {{ model_watermark() }}
+
+    ),
+{% endif %}
 
 notes as (
 
     select * from {{ ref('stg_gitlab__mr_notes') }}
+    {% if is_incremental() %}
+        where merge_request_id in (select changed_merge_requests.changed_key from changed_merge_requests)
+    {% endif %}
 
 ),
 
 merge_requests as (
 
     select * from {{ ref('stg_gitlab__merge_requests') }}
+    {% if is_incremental() %}
+        where merge_request_id in (select changed_merge_requests.changed_key from changed_merge_requests)
+    {% endif %}
 
 ),
 

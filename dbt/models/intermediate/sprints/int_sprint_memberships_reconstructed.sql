@@ -5,25 +5,65 @@
     adds the sprint opens a window, each change that removes it closes one. A sprint in the current
     field that no changelog item mentions is assumed to have held the issue since `created`.
     Items that carry only sprint names (no ids, as some webhooks send) are ignored. -#}
-{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"): read by three sprint models; computed once instead of once per reader and per test. -#}
-{{ config(materialized='table') }}
+{#- Incremental (delete+insert on issue_id) by issue: the windows are a function of one issue's document (created,
+    current sprint field) and change histories, so a build reconstructs only the issues with an issue document or
+    change history ingested at or after the model's watermark (app.dbt_model_watermarks); issues that left
+    staging are deleted. Independent of as_of; a change of the var jira_sprint_field needs --full-refresh
+    (docs/operations.md, "Incremental builds"). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='issue_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['issue_id']},
+            {'columns': ['sprint_id']}
+        ],
+        post_hook=[
+            "delete from {{ this }} as built where not exists"
+            " (select 1 from {{ ref('stg_jira__issues') }} as stg where stg.issue_id = built.issue_id)",
+            "{{ save_model_watermark([ref('stg_jira__issues'), ref('stg_jira__changelog_items')]) }}"
+        ]
+    )
+}}
 with
+
+{% if is_incremental() %}
+    changed_issues as (
+
+        {{ keys_ingested_since_watermark([
+            (ref('stg_jira__issues'), 'issue_id'),
+            (ref('stg_jira__changelog_items'), 'issue_id')
+        ]) }}
+
+    ),
+{% endif %}
 
 issues as (
 
     select * from {{ ref('stg_jira__issues') }}
+    {% if is_incremental() %}
+        where issue_id in (select changed_issues.changed_key from changed_issues)
+    {% endif %}
 
 ),
 
 issue_sprints as (
 
     select * from {{ ref('stg_jira__issue_sprints') }}
+    {% if is_incremental() %}
+        where issue_id in (select changed_issues.changed_key from changed_issues)
+    {% endif %}
 
 ),
 
 changelog_items as (
 
     select * from {{ ref('stg_jira__changelog_items') }}
+    {% if is_incremental() %}
+        where issue_id in (select changed_issues.changed_key from changed_issues)
+    {% endif %}
 
 ),
 

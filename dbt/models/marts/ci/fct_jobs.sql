@@ -30,10 +30,14 @@ with
 
         select coalesce(jobs.pipeline_id, '') as pipeline_key
         from {{ ref('stg_gitlab__jobs') }} as jobs
-        left join {{ ref('stg_gitlab__pipelines') }} as pipelines on jobs.pipeline_id = pipelines.pipeline_id
-        where
-            jobs.ingested_at >= {{ model_watermark() }}
-            or pipelines.ingested_at >= {{ model_watermark() }}
+        where jobs.ingested_at >= {{ model_watermark() }}
+
+        union
+
+        -- (a pipeline with no job has no row here: its key changes nothing)
+        select pipelines.pipeline_id as pipeline_key
+        from {{ ref('stg_gitlab__pipelines') }} as pipelines
+        where pipelines.ingested_at >= {{ model_watermark() }}
 
         union
 
@@ -58,7 +62,11 @@ attempts as (
 
     select * from {{ ref('int_job_attempts_ranked') }}
     {% if is_incremental() %}
-        where coalesce(pipeline_id, '') in (select changed_pipelines.pipeline_key from changed_pipelines)
+        -- arrays, not a semi-join: the condition on the partition column is pushed below the view's window
+        -- functions, so only the changed pipelines' jobs are read (stg_gitlab__jobs.pipeline_id index) and ranked
+        where
+            pipeline_id = any(array(select changed_pipelines.pipeline_key from changed_pipelines))
+            or (pipeline_id is null and '' = any(array(select changed_pipelines.pipeline_key from changed_pipelines)))
     {% endif %}
 
 ),
@@ -66,6 +74,9 @@ attempts as (
 pipelines as (
 
     select * from {{ ref('stg_gitlab__pipelines') }}
+    {% if is_incremental() %}
+        where pipeline_id = any(array(select changed_pipelines.pipeline_key from changed_pipelines))
+    {% endif %}
 
 ),
 

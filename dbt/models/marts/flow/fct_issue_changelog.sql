@@ -2,26 +2,74 @@
     Issue Investigator shows it beside the intervals derived from it), with the kind of change named once
     here: status, assignee, sprint (var jira_sprint_field), flag, resolution or other. Items after as_of are
     left out, like every fact built from them. -#}
-{#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
-    dashboards, apps and report ask (one team's days or weeks, one issue, one merge request). -#}
+{#- Incremental (delete+insert on issue_id) by issue: a build rewrites the change items of the issues with a change
+    history or issue document ingested at or after the model's watermark (app.dbt_model_watermarks), and, when
+    as_of moved, of the issues with a change item between the previous build's as_of (saved with the watermark,
+    migration 0022) and this one; post-hooks delete the items after as_of and the issues that left staging.
+    Indexed for one issue's timeline (docs/operations.md, "Incremental builds"). -#}
 {{
     config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='issue_id',
+        on_schema_change='fail',
         indexes=[
-            {'columns': ['issue_id', 'changed_at']}
+            {'columns': ['issue_id', 'changed_at']},
+            {'columns': ['changed_at']}
+        ],
+        post_hook=[
+            "delete from {{ this }} where changed_at > {{ as_of_ts() }}",
+            "delete from {{ this }} as built where not exists"
+            " (select 1 from {{ ref('stg_jira__issues') }} as stg where stg.issue_id = built.issue_id)",
+            "{{ save_model_watermark([ref('stg_jira__changelog_items'), ref('stg_jira__issues')], keep_as_of=true) }}"
         ]
     )
 }}
+-- depends_on: {{ ref('stg_jira__issues') }}
 with
+
+{% if is_incremental() %}
+    changed_issues as (
+
+        {{ keys_ingested_since_watermark([
+            (ref('stg_jira__changelog_items'), 'issue_id'),
+            (ref('stg_jira__issues'), 'issue_id')
+        ]) }}
+
+        union
+
+        -- as_of moved: the items between the previous build's as_of and this one's enter or leave
+        select moved_items.issue_id as changed_key
+        from {{ ref('stg_jira__changelog_items') }} as moved_items
+        where
+            moved_items.changed_at > least({{ model_as_of() }}, {{ as_of_ts() }})
+            and moved_items.changed_at <= greatest({{ model_as_of() }}, {{ as_of_ts() }})
+
+        union
+
+        -- no as_of saved (first incremental build): every issue
+        select every_issue.issue_id as changed_key
+        from {{ ref('stg_jira__issues') }} as every_issue
+        where {{ model_as_of() }} is null
+
+    ),
+{% endif %}
 
 changelog_items as (
 
     select * from {{ ref('stg_jira__changelog_items') }}
+    {% if is_incremental() %}
+        where issue_id in (select changed_issues.changed_key from changed_issues)
+    {% endif %}
 
 ),
 
 lifecycle as (
 
     select * from {{ ref('fct_issue_lifecycle') }}
+    {% if is_incremental() %}
+        where issue_id in (select changed_issues.changed_key from changed_issues)
+    {% endif %}
 
 ),
 

@@ -2,8 +2,9 @@
     issue document or changelog histories were ingested at or after the newest `source_ingested_at`
     already in the table, so out-of-order or late changelog deliveries re-sequence the whole issue.
     Open intervals end at as_of: the post-hook moves the end of every still-current interval to this
-    run's as_of, so untouched issues stay correct too; a second post-hook removes the intervals of issues that
-    left raw (deleted at the source, moved to app.deleted_documents). A status-seed change needs --full-refresh. -#}
+    run's as_of (writing only the rows whose end moved), so untouched issues stay correct too; a second
+    post-hook removes the intervals of issues that left raw (deleted at the source, moved to
+    app.deleted_documents). A status-seed change needs --full-refresh. -#}
 {{
     config(
         materialized='incremental',
@@ -17,7 +18,7 @@
         post_hook=[
             "update {{ this }} set ended_at = greatest(started_at, {{ as_of_ts() }}),"
             " hours = round(cast({{ hours_between('started_at', 'greatest(started_at, ' ~ as_of_ts() ~ ')') }} as numeric), 4)"
-            " where is_current",
+            " where is_current and ended_at is distinct from greatest(started_at, {{ as_of_ts() }})",
             "delete from {{ this }} where issue_id not in"
             " (select stg.issue_id from {{ ref('stg_jira__issues') }} as stg)"
         ]

@@ -4,7 +4,8 @@
     Each item CTE below gives one kind of item its id, label and link; the list `observed_metrics` says, per
     metric, which items it observes, the event, the value and which items count, and (`cluster`) which items
     share one cause and so count once in the diagnosis tests (the MRs one deployment shipped wait together;
-    default: every item is its own cluster). Items truncated by the start of
+    default: every item is its own cluster), and (`engineers`) the head count of a per-engineer value (the
+    cost of WIP overload is paid by every engineer of the team). Items truncated by the start of
     the loaded Jira history (blocked windows, sprints, WIP days, `is_truncated_by_history_start`; done issues whose
     done_at lies before it) and running sprints are never observed, so they are never diagnosis evidence. -#}
 {#- Table, rebuilt whole every build (docs/operations.md, "Incremental builds"), indexed for what the
@@ -24,9 +25,10 @@
     {'metric_name': 'review_duration_working_hours', 'item_source': 'human_merge_request_items',
      'observed_at': 'merged_at', 'value': 'review_duration_working_hours',
      'where': 'review_duration_working_hours is not null'},
-    {'metric_name': 'merge_to_deploy_hours', 'item_source': 'human_merge_request_items',
-     'observed_at': 'merged_at', 'value': 'merge_to_deploy_hours',
-     'where': 'merge_to_deploy_hours is not null', 'cluster': "'deployment:' || production_deployment_id"},
+    {'metric_name': 'merge_to_deploy_working_hours', 'item_source': 'human_merge_request_items',
+     'observed_at': 'merged_at', 'value': 'merge_to_deploy_working_hours',
+     'where': 'merge_to_deploy_working_hours is not null',
+     'cluster': "'deployment:' || production_deployment_id"},
     {'metric_name': 'merged_without_review', 'item_source': 'human_merge_request_items',
      'observed_at': 'merged_at', 'value': 'case when is_merged_without_review then 1 else 0 end',
      'where': 'is_merged'},
@@ -59,7 +61,7 @@
      'where': none},
     {'metric_name': 'wip_per_engineer', 'item_source': 'team_week_items',
      'observed_at': 'week_started_at', 'value': '1.0 * wip_in_progress_avg / active_engineers',
-     'where': 'active_engineers > 0'},
+     'where': 'active_engineers > 0', 'engineers': 'active_engineers'},
 ] -%}
 with
 
@@ -121,6 +123,11 @@ human_merge_request_items as (
 
     select
         *,
+        -- the diagnosis's merge-to-production wait counts working hours in the team's time zone, like review
+        -- pickup: a change merged on Friday evening and shipped on Monday morning waited for nobody (the
+        -- wall-clock DORA figure, merge_to_deploy_hours, stays on fct_merge_requests)
+        {{ working_hours_between('merged_at', 'deployed_at', 'working_hours_time_zone') }}
+            as merge_to_deploy_working_hours,
         'merge_request' as item_type,
         merge_request_id as item_id,
         '!' || merge_request_iid || ' ' || title as item_label,
@@ -254,7 +261,8 @@ observations as (
             item_url,
             {{ metric.observed_at }} as observed_at,
             {{ metric.value }} as observed_value,
-            {{ metric.get('cluster', 'item_id') }} as cluster_id
+            {{ metric.get('cluster', 'item_id') }} as cluster_id,
+            cast({{ metric.get('engineers', 'null') }} as integer) as engineer_count
         from {{ metric.item_source }}
         {%- if metric.where %}
             where {{ metric.where }}
@@ -276,7 +284,8 @@ final as (
         item_url,
         observed_at,
         {{ metric_round("observed_value") }} as value,
-        cluster_id
+        cluster_id,
+        engineer_count
     from observations
     where observed_at is not null
 

@@ -60,7 +60,9 @@ windowed as (
             else 'current'
         end as period,
         observations.value,
-        {{ rule_item_excess('observations.value', 'rules.direction', 'rules.threshold') }} as item_excess
+        {{ rule_item_excess('observations.value', 'rules.direction', 'rules.threshold') }}
+        * case when rules.excess_basis = 'per_engineer' then coalesce(observations.engineer_count, 1) else 1 end
+            as item_excess
     from interventions
     inner join observations
         on

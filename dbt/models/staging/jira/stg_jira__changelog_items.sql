@@ -10,7 +10,8 @@
         indexes=[
             {'columns': ['history_id']},
             {'columns': ['ingested_at']},
-            {'columns': ['issue_id']}
+            {'columns': ['issue_id']},
+            {'columns': ['changed_at']}
         ],
         post_hook="{{ delete_stale_staging_rows(source('jira', 'jira_changelogs'), 'history_id') }}"
     )
